@@ -1,0 +1,77 @@
+"""The JSON API under /api/v1/ (django-ninja).
+
+Session sign-in or a personal token (``Authorization: Bearer xhht_…``).
+Anonymous calls answer 401; out-of-scope ids 404; read-only writes 403;
+domain errors 400/409 with a code and a translated message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+
+from accounts.services import api_token_authenticate
+from core.exceptions import ApplicationError
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is not None and getattr(user, "tenant_id", None) is None and not user.is_superuser:
+            return None
+        return user
+
+
+api = NinjaAPI(
+    title="XHHT API",
+    version="1",
+    description=_("XHHT — learning-society recognition campaigns"),
+    auth=[ActiveSessionAuth(), TokenAuth()],
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    return api.create_response(request, {"code": code, "detail": message}, status=status)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 403, "forbidden", _("You may only read here."))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 401, "unauthorised", _("Sign in or send a valid API token."))
+
+
+@api.exception_handler(ApplicationError)
+def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return _error(request, exc.http_status, exc.code, str(exc.message))
+
+
+# Routers of every app; each later capability adds its own here.
+from accounts.api import router as accounts_router  # noqa: E402
+from units.api import router as units_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/units", units_router)

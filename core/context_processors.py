@@ -1,0 +1,29 @@
+"""Navigation by role for the base layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from units.selectors import is_read_only, is_tenant_admin, user_grants
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [
+        {"url": reverse("core:home"), "label": _("Overview"), "name": "home"},
+        {"url": reverse("units:browser"), "label": _("Administrative units"), "name": "units"},
+    ]
+    if is_tenant_admin(user):
+        items.append({"url": reverse("accounts:user-list"), "label": _("Users and roles"), "name": "users"})
+    items.append({"url": reverse("accounts:token-list"), "label": _("API tokens"), "name": "tokens"})
+    return {
+        "nav_items": items,
+        "nav_read_only": is_read_only(user),
+        "nav_roles": sorted({g.role for g in user_grants(user)}),
+    }

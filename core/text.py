@@ -1,0 +1,23 @@
+"""Vietnamese text hygiene: every piece of user text is stored NFC-normalised.
+
+Vietnamese can be typed in composed (NFC) or decomposed (NFD) form; the two
+look identical but compare, sort and search differently, and fonts may drop
+combining marks. We normalise on the way in.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def nfc(value: str | None) -> str:
+    """Return ``value`` NFC-normalised with surrounding whitespace removed."""
+    if value is None:
+        return ""
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+def fold(value: str) -> str:
+    """Lower-case, accent-free form for search ("Phú Nhuận" -> "phu nhuan")."""
+    decomposed = unicodedata.normalize("NFD", nfc(value).lower()).replace("đ", "d")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -1,0 +1,105 @@
+"""Demo data: HCMC (Quận 10, Quận 11, Phú Nhuận) and Hải Phòng, with demo users.
+
+Units come from ``units.json`` (official GSO codes, see its ``_source``). The
+79 neighbourhoods of Quận 10 are those its 2018 plan invites ("Trưởng Ban điều
+hành 79 Khu phố", seeds/000; RULES.md §9); their codes are tenant-assigned.
+Idempotent: running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from accounts.services import user_ensure
+from units import services
+from units.models import AdministrativeUnit, Tenant
+from units.roles import Role
+
+DATA = Path(__file__).with_name("units.json")
+DEMO_PASSWORD = "xhht-demo-2025"  # noqa: S105 — documented demo password
+Q10_NEIGHBOURHOODS = 79
+
+DEMO_USERS: list[dict[str, str]] = [
+    {"username": "admin.hcm", "tenant": "hcm", "unit": "79", "role": Role.TENANT_ADMIN,
+     "full_name": "Nguyễn Văn Quản", "position": "Quản trị hệ thống, Sở GD&ĐT"},
+    {"username": "viewer.hcm", "tenant": "hcm", "unit": "79", "role": Role.STEERING_VIEWER,
+     "full_name": "Trần Thị Chỉ Đạo", "position": "Ban Chỉ đạo XDXHHT Thành phố"},
+    {"username": "reviewer.q10", "tenant": "hcm", "unit": "771", "role": Role.REVIEWER,
+     "full_name": "Lê Thị Thẩm Định", "position": "Chuyên viên Phòng GD&ĐT Quận 10"},
+    {"username": "ward.q10.p1", "tenant": "hcm", "unit": "27184", "role": Role.WARD_OFFICIAL,
+     "full_name": "Phạm Văn Phường", "position": "Cán bộ phụ trách XHHT, Phường 1 Quận 10"},
+    {"username": "ward.q11.p1", "tenant": "hcm", "unit": "27247", "role": Role.WARD_OFFICIAL,
+     "full_name": "Võ Thị Mười Một", "position": "Cán bộ phụ trách XHHT, Phường 1 Quận 11"},
+    {"username": "admin.hp", "tenant": "hai-phong", "unit": "31", "role": Role.TENANT_ADMIN,
+     "full_name": "Đỗ Văn Hải", "position": "Quản trị hệ thống, Sở GD&ĐT Hải Phòng"},
+]
+
+
+def _ensure_unit(
+    tenant: Tenant, parent: AdministrativeUnit | None, node: dict[str, Any]
+) -> AdministrativeUnit:
+    existing = AdministrativeUnit.objects.filter(tenant=tenant, code=node["code"]).first()
+    if existing is not None:
+        return existing
+    return services.unit_create(
+        actor=None,
+        tenant=tenant,
+        parent=parent,
+        kind=node["kind"],
+        name=node["name"],
+        code=node["code"],
+    )
+
+
+def _ensure_tree(tenant: Tenant, parent: AdministrativeUnit | None, node: dict[str, Any]) -> None:
+    unit = _ensure_unit(tenant, parent, node)
+    for child in node.get("children", []):
+        _ensure_tree(tenant, unit, child)
+
+
+def _quận10_neighbourhoods(tenant: Tenant) -> None:
+    """Spread 79 khu phố over Quận 10's wards, in ward order."""
+    district = AdministrativeUnit.objects.get(tenant=tenant, code="771")
+    wards = list(AdministrativeUnit.objects.filter(parent=district).order_by("code"))
+    base, extra = divmod(Q10_NEIGHBOURHOODS, len(wards))
+    for index, ward in enumerate(wards):
+        for n in range(1, base + (1 if index < extra else 0) + 1):
+            _ensure_unit(
+                tenant,
+                ward,
+                {"code": f"{ward.code}-KP{n:02d}", "name": f"Khu phố {n}", "kind": "khu_pho"},
+            )
+
+
+@transaction.atomic
+def seed_demo() -> dict[str, int]:
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    tenants: dict[str, Tenant] = {}
+    for spec in data["tenants"]:
+        tenant = Tenant.objects.filter(slug=spec["slug"]).first() or services.tenant_create(
+            name=spec["name"], slug=spec["slug"], code=spec["root"]["code"]
+        )
+        tenants[spec["slug"]] = tenant
+        _ensure_tree(tenant, None, spec["root"])
+    _quận10_neighbourhoods(tenants["hcm"])
+    for spec in DEMO_USERS:
+        tenant = tenants[spec["tenant"]]
+        user = user_ensure(
+            tenant=tenant,
+            username=spec["username"],
+            email=f"{spec['username']}@demo.xhht.vn",
+            full_name=spec["full_name"],
+            position=spec["position"],
+            password=DEMO_PASSWORD,
+        )
+        unit = AdministrativeUnit.objects.get(tenant=tenant, code=spec["unit"])
+        services.role_assign(actor=None, user=user, unit=unit, role=spec["role"])
+    return {
+        "tenants": Tenant.objects.count(),
+        "units": AdministrativeUnit.objects.count(),
+        "users": len(DEMO_USERS),
+    }
