@@ -76,19 +76,38 @@ def user_invite(
         after={"username": username, "email": email, "role": role},
     )
     link = password_set_url(user=user, base_url=base_url)
-    context = {"user": user, "link": link, "unit": unit, "inviter": actor}
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
-            + render_to_string("accounts/email/invite_subject.txt", context).strip(),
-            message=render_to_string("accounts/email/invite_message.txt", context),
-            from_email=None,
-            recipient_list=[email],
-        )
-        if email
-        else None
-    )
+    if email:
+        from accounts.tasks import send_invitation_email
+
+        transaction.on_commit(lambda: send_invitation_email.delay(user.pk, link))
     return user
+
+
+def invitation_email_send(*, user_id: int, link: str) -> bool:
+    """Send the invitation e-mail unless it was already sent for this user.
+
+    Idempotent: the audit event ``user.invitation_sent`` marks delivery, so a
+    retried or duplicated task sends nothing twice. Returns whether it sent.
+    """
+    from core.models import AuditEvent
+
+    user = User.objects.select_related("tenant").filter(pk=user_id).first()
+    if user is None or not user.email:
+        return False
+    marker = {"object_type": "accounts.user", "object_id": str(user.public_id), "action": "user.invitation_sent"}
+    if AuditEvent.objects.filter(**marker).exists():
+        return False
+    unit = user.role_assignments.select_related("unit").first()
+    context = {"user": user, "link": link, "unit": unit.unit if unit else None}
+    send_mail(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + render_to_string("accounts/email/invite_subject.txt", context).strip(),
+        message=render_to_string("accounts/email/invite_message.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    audit_record(actor=None, action="user.invitation_sent", obj=user, tenant=user.tenant)
+    return True
 
 
 @transaction.atomic
