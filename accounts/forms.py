@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.text import nfc
@@ -11,25 +12,44 @@ from units.models import AdministrativeUnit
 from units.roles import ROLE_RANK, Role
 
 
-class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: AdministrativeUnit) -> str:
-        return f"{'— ' * obj.depth}{obj.name} ({obj.code})"
-
-
-def _role_choices(max_rank: int) -> list[tuple[str, Any]]:
+def role_choices(max_rank: int) -> list[tuple[str, Any]]:
     return [(value, label) for value, label in Role.choices if ROLE_RANK[value] <= max_rank]
 
 
 class RoleAssignForm(forms.Form):
-    unit = UnitChoiceField(label=_("Unit"), queryset=AdministrativeUnit.objects.none(), to_field_name="public_id")
+    """A role at a unit. The unit is given by its official code (a tenant may hold
+    hundreds of thousands of units, too many for a drop-down) and resolved only
+    among the units the actor administers."""
+
+    unit_code = forms.CharField(
+        label=_("Unit code"),
+        max_length=32,
+        help_text=_("The official code of the unit, e.g. 27184 or 27184-KP01."),
+    )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
-    def __init__(self, *args: Any, units: QuerySet[AdministrativeUnit], max_rank: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, units: QuerySet[AdministrativeUnit], max_rank: int, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units.exclude(level="neighbourhood").order_by("path") | units.filter(
-            level="neighbourhood"
-        ).order_by("path")
-        self.fields["role"].choices = _role_choices(max_rank)
+        self.units = units
+        self.fields["role"].choices = role_choices(max_rank)  # type: ignore[attr-defined]
+
+    def clean_unit_code(self) -> AdministrativeUnit:
+        code = nfc(self.cleaned_data["unit_code"])
+        today = timezone.localdate()
+        unit = (
+            self.units.filter(code=code, valid_from__lte=today)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+            .first()
+        )
+        if unit is None:
+            raise forms.ValidationError(
+                _("No unit in force with code %(code)s in the area you administer."),
+                code="unit_not_found",
+                params={"code": code},
+            )
+        return unit
 
 
 class InviteForm(RoleAssignForm):
@@ -43,7 +63,7 @@ class InviteForm(RoleAssignForm):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     position = forms.CharField(label=_("Position"), max_length=200, required=False)
 
-    field_order = ["username", "email", "full_name", "position", "unit", "role"]
+    field_order = ["username", "email", "full_name", "position", "unit_code", "role"]
 
     def clean_full_name(self) -> str:
         return nfc(self.cleaned_data["full_name"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,6 +14,7 @@ from accounts import services
 from accounts.forms import ApiTokenForm, InviteForm, RoleAssignForm
 from accounts.selectors import api_tokens_of, get_api_token_of
 from core.exceptions import ApplicationError
+from core.http import AuthedRequest
 from units import services as unit_services
 from units.roles import ADMIN_ROLES, ROLE_RANK
 from units.selectors import (
@@ -22,25 +23,27 @@ from units.selectors import (
     is_tenant_admin,
     parse_public_id,
     units_for_user,
+    user_grants,
     users_for_user,
 )
 
 
-def _require_tenant_admin(request: HttpRequest) -> None:
+def _require_tenant_admin(request: AuthedRequest) -> None:
     if not is_tenant_admin(request.user):
         raise PermissionDenied
 
 
-def _max_rank(request: HttpRequest) -> int:
-    return ROLE_RANK["tenant_admin"]
+def _max_rank(request: AuthedRequest) -> int:
+    """The highest role the actor holds; the form offers nothing above it."""
+    return max((ROLE_RANK[g.role] for g in user_grants(request.user)), default=0)
 
 
 @login_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     _require_tenant_admin(request)
     q = request.GET.get("q", "").strip()
-    users = users_for_user(request.user).prefetch_related("role_assignments__unit").order_by(
-        "username"
+    users = (
+        users_for_user(request.user).prefetch_related("role_assignments__unit").order_by("username")
     )
     if q:
         users = users.filter(username__icontains=q) | users.filter(full_name__icontains=q)
@@ -49,7 +52,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def user_invite(request: HttpRequest) -> HttpResponse:
+def user_invite(request: AuthedRequest) -> HttpResponse:
     _require_tenant_admin(request)
     admin_units = units_for_user(request.user, roles=ADMIN_ROLES)
     form = InviteForm(request.POST or None, units=admin_units, max_rank=_max_rank(request))
@@ -61,7 +64,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 full_name=form.cleaned_data["full_name"],
                 position=form.cleaned_data["position"],
-                unit=form.cleaned_data["unit"],
+                unit=form.cleaned_data["unit_code"],
                 role=form.cleaned_data["role"],
                 base_url=request.build_absolute_uri("/"),
             )
@@ -79,7 +82,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def user_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def user_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     _require_tenant_admin(request)
     target = get_user_for_user(request.user, public_id)
     admin_units = units_for_user(request.user, roles=ADMIN_ROLES)
@@ -89,7 +92,7 @@ def user_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             unit_services.role_assign(
                 actor=request.user,
                 user=target,
-                unit=form.cleaned_data["unit"],
+                unit=form.cleaned_data["unit_code"],
                 role=form.cleaned_data["role"],
             )
         except ApplicationError as exc:
@@ -107,9 +110,11 @@ def user_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def role_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+def role_revoke(request: AuthedRequest, public_id: str) -> HttpResponse:
     _require_tenant_admin(request)
-    assignment = assignments_for_user(request.user).filter(public_id=parse_public_id(public_id)).first()
+    assignment = (
+        assignments_for_user(request.user).filter(public_id=parse_public_id(public_id)).first()
+    )
     if assignment is None:
         raise Http404
     try:
@@ -123,7 +128,7 @@ def role_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def user_toggle_active(request: HttpRequest, public_id: str) -> HttpResponse:
+def user_toggle_active(request: AuthedRequest, public_id: str) -> HttpResponse:
     _require_tenant_admin(request)
     target = get_user_for_user(request.user, public_id)
     try:
@@ -135,11 +140,13 @@ def user_toggle_active(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthedRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
-        _token, new_secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        _token, new_secret = services.api_token_create(
+            user=request.user, name=form.cleaned_data["name"]
+        )
         form = ApiTokenForm()
     return render(
         request,
@@ -150,7 +157,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+def token_revoke(request: AuthedRequest, public_id: str) -> HttpResponse:
     token = get_api_token_of(request.user, public_id)
     services.api_token_revoke(user=request.user, token=token)
     messages.success(request, _("Token revoked."))

@@ -40,7 +40,7 @@ def run_checks() -> tuple[bool, dict[str, str]]:
     for name, check in CHECKS.items():
         try:
             results[name] = check()
-        except Exception as exc:  # noqa: BLE001 — any failure is reported, never raised
+        except Exception as exc:  # any failure is reported, never raised
             healthy = False
             results[name] = f"error: {type(exc).__name__}"
     return healthy, results

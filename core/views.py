@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.health import run_checks
+from core.http import AuthedRequest
 from units.selectors import home_units, user_grants, with_child_counts
 
 
@@ -22,7 +23,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     units = with_child_counts(home_units(request.user)) if request.user.tenant_id else []
     return render(
         request,

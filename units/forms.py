@@ -30,7 +30,7 @@ class UnitForm(forms.Form):
     def __init__(self, *args: Any, parent: AdministrativeUnit | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if parent is not None:
-            self.fields["kind"].choices = [
+            self.fields["kind"].choices = [  # type: ignore[attr-defined]
                 (value, label)
                 for value, label in Kind.choices
                 if level_rank(KIND_LEVEL[value]) > level_rank(parent.level)

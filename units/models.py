@@ -139,14 +139,14 @@ class AdministrativeUnit(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def kind_prefix(self) -> str:
-        return KIND_PREFIX.get(self.kind, "")
-
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
         return reverse("units:detail", kwargs={"public_id": self.public_id})
+
+    @property
+    def kind_prefix(self) -> str:
+        return KIND_PREFIX.get(self.kind, "")
 
     def is_valid_on(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig
 
 from core.exceptions import ApplicationError
+from core.http import AuthedRequest
 from units import services
 from units.forms import UnitForm, UnitMoveForm
 from units.levels import Level
@@ -32,7 +33,7 @@ from units.tables import UnitTable
 
 
 @login_required
-def unit_browser(request: HttpRequest) -> HttpResponse:
+def unit_browser(request: AuthedRequest) -> HttpResponse:
     """The tree from the user's top units, with search by name or code."""
     q = request.GET.get("q", "").strip()
     level = request.GET.get("level", "")
@@ -60,14 +61,14 @@ def unit_browser(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def unit_children(request: HttpRequest, public_id: str) -> HttpResponse:
+def unit_children(request: AuthedRequest, public_id: str) -> HttpResponse:
     """htmx partial: the direct children of one node of the tree."""
     unit = get_unit_for_user(request.user, public_id)
     return render(request, "units/_children.html", {"unit": unit, "children": children_of(unit)})
 
 
 @login_required
-def unit_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def unit_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, public_id)
     context = {
         "unit": unit,
@@ -83,7 +84,7 @@ def unit_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_create(request: HttpRequest, public_id: str) -> HttpResponse:
+def unit_create(request: AuthedRequest, public_id: str) -> HttpResponse:
     parent = get_unit_for_user(request.user, public_id)
     require_admin(request.user, parent)
     form = UnitForm(request.POST or None, parent=parent, initial={"valid_from": parent.valid_from})
@@ -109,7 +110,7 @@ def unit_create(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+def unit_edit(request: AuthedRequest, public_id: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, public_id)
     require_admin(request.user, unit)
     if unit.parent is None:
@@ -147,7 +148,7 @@ def unit_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_move(request: HttpRequest, public_id: str) -> HttpResponse:
+def unit_move(request: AuthedRequest, public_id: str) -> HttpResponse:
     unit = get_unit_for_user(request.user, public_id)
     require_admin(request.user, unit)
     if unit.parent is None:
@@ -171,7 +172,8 @@ def unit_move(request: HttpRequest, public_id: str) -> HttpResponse:
     candidates = (
         units_for_user(request.user)
         .filter(level=unit.parent.level)
-        .exclude(pk=unit.parent_id)
+        .exclude(parent=None)
+        .exclude(pk=unit.parent.pk)
         .order_by("name")[:500]
     )
     return render(
