@@ -1,0 +1,53 @@
+"""Django admin: superusers' data repair only, never the officials' UI.
+
+Units and role assignments are read-only here; they change through the
+services (the UI, commands), which validate and audit.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from units.models import AdministrativeUnit, RoleAssignment, Tenant, TenantLevel, UnitSuccession
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TenantLevelInline(admin.TabularInline):
+    model = TenantLevel
+    extra = 0
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "code", "is_active")
+    inlines = [TenantLevelInline]
+
+
+@admin.register(AdministrativeUnit)
+class AdministrativeUnitAdmin(ReadOnlyAdmin):
+    list_display = ("name", "code", "kind", "level", "tenant", "valid_from", "valid_to")
+    list_filter = ("tenant", "level")
+    search_fields = ("name", "code")
+
+
+@admin.register(UnitSuccession)
+class UnitSuccessionAdmin(ReadOnlyAdmin):
+    list_display = ("predecessor", "successor", "kind", "effective_on")
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(ReadOnlyAdmin):
+    list_display = ("user", "role", "unit", "tenant", "created_at")
+    list_filter = ("tenant", "role")
+    search_fields = ("user__username", "unit__name", "unit__code")
