@@ -73,7 +73,9 @@ def tenant_create(
         TenantLevel.objects.create(
             tenant=tenant, level=level, valid_from=valid_from, valid_to=valid_to
         )
-    audit_record(actor=None, action="tenant.create", obj=tenant, tenant=tenant, after={"name": tenant.name})
+    audit_record(
+        actor=None, action="tenant.create", obj=tenant, tenant=tenant, after={"name": tenant.name}
+    )
     return tenant
 
 
@@ -90,7 +92,11 @@ def tenant_set_level_period(
         action="tenant.level_period",
         obj=tenant,
         tenant=tenant,
-        after={"level": level, "valid_from": valid_from.isoformat(), "valid_to": valid_to.isoformat() if valid_to else None},
+        after={
+            "level": level,
+            "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None,
+        },
     )
     return row
 
@@ -132,10 +138,12 @@ def _check_placement(
         raise LevelError()
     if level_rank(level) <= level_rank(parent.level):
         raise LevelError()
+    if in_use and parent.level not in in_use:
+        # e.g. a commune valid from 1 July 2025 under a district, in a tenant
+        # whose district level ended on 30 June 2025.
+        raise LevelError()
     skipped = [
-        lvl
-        for lvl in in_use
-        if level_rank(parent.level) < level_rank(lvl) < level_rank(level)
+        lvl for lvl in in_use if level_rank(parent.level) < level_rank(lvl) < level_rank(level)
     ]
     if skipped:
         raise LevelError()
@@ -223,7 +231,12 @@ def unit_create(
     unit.path = (parent.path if parent else "") + path_segment(unit.pk)
     AdministrativeUnit.objects.filter(pk=unit.pk).update(path=unit.path)
     audit_record(
-        actor=actor, action="unit.create", obj=unit, tenant=tenant, unit=unit, after=_unit_snapshot(unit)
+        actor=actor,
+        action="unit.create",
+        obj=unit,
+        tenant=tenant,
+        unit=unit,
+        after=_unit_snapshot(unit),
     )
     return unit
 
@@ -242,9 +255,17 @@ def unit_update(
 ) -> AdministrativeUnit:
     """Edit a unit's name, code, kind and validity; refuses stale edits."""
     tenant = _lock_tenant(unit.tenant)
-    locked = AdministrativeUnit.objects.select_for_update().select_related("parent").get(pk=unit.pk)
+    # Lock the unit row only: its parent is a nullable (outer) join, which
+    # PostgreSQL cannot lock ("FOR UPDATE cannot be applied to the nullable side").
+    locked = (
+        AdministrativeUnit.objects.select_for_update(of=("self",))
+        .select_related("parent")
+        .get(pk=unit.pk)
+    )
     if locked.version != expected_version:
         raise ConcurrentEditError()
+    if actor is not None and not is_admin_at(actor, locked):
+        raise RoleGrantError()
     before = _unit_snapshot(locked)
     name, code = nfc(name), nfc(code)
     level = _check_placement(
@@ -288,6 +309,8 @@ def unit_move(
     if locked.version != expected_version:
         raise ConcurrentEditError()
     new_parent = AdministrativeUnit.objects.select_for_update().get(pk=new_parent.pk)
+    if actor is not None and not (is_admin_at(actor, locked) and is_admin_at(actor, new_parent)):
+        raise RoleGrantError()
     if new_parent.path.startswith(locked.path):
         raise TreeCycleError()
     _check_placement(
@@ -325,9 +348,7 @@ def unit_move(
 
 
 @transaction.atomic
-def role_assign(
-    *, actor: Any, user: Any, unit: AdministrativeUnit, role: str
-) -> RoleAssignment:
+def role_assign(*, actor: Any, user: Any, unit: AdministrativeUnit, role: str) -> RoleAssignment:
     """Grant ``role`` over ``unit``'s subtree.
 
     The actor must administer ``unit`` (it lies in their subtree) and may not
@@ -338,9 +359,10 @@ def role_assign(
         raise RoleGrantError()
     if user.tenant_id != unit.tenant_id:
         raise RoleGrantError()
-    if actor is not None:
-        if not is_admin_at(actor, unit) or ROLE_RANK[role] > highest_rank_at(actor, unit):
-            raise RoleGrantError()
+    if actor is not None and (
+        not is_admin_at(actor, unit) or ROLE_RANK[role] > highest_rank_at(actor, unit)
+    ):
+        raise RoleGrantError()
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user,
         unit=unit,
