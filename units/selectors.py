@@ -15,7 +15,7 @@ from operator import or_
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from core.text import fold
@@ -93,12 +93,14 @@ def scope_queryset(
     if not paths:
         return queryset.none()
     prefix = f"{unit_field}__" if unit_field else ""
-    return queryset.filter(
-        **{f"{prefix}tenant_id": user.tenant_id}
-    ).filter(_subtree_q(paths, f"{prefix}path"))
+    return queryset.filter(**{f"{prefix}tenant_id": user.tenant_id}).filter(
+        _subtree_q(paths, f"{prefix}path")
+    )
 
 
-def units_for_user(user: Any, *, roles: frozenset[str] | set[str] | None = None) -> QuerySet[AdministrativeUnit]:
+def units_for_user(
+    user: Any, *, roles: frozenset[str] | set[str] | None = None
+) -> QuerySet[AdministrativeUnit]:
     """All units the user may see (or act on with one of ``roles``)."""
     return scope_queryset(AdministrativeUnit.objects.all(), user, unit_field="", roles=roles)
 
@@ -113,9 +115,12 @@ def parse_public_id(value: Any) -> uuid.UUID:
 
 def get_unit_for_user(user: Any, public_id: Any) -> AdministrativeUnit:
     """The unit with ``public_id`` if the user may see it, else 404."""
-    unit = units_for_user(user).select_related("parent").filter(
-        public_id=parse_public_id(public_id)
-    ).first()
+    unit = (
+        units_for_user(user)
+        .select_related("parent")
+        .filter(public_id=parse_public_id(public_id))
+        .first()
+    )
     if unit is None:
         raise Http404
     return unit
@@ -182,9 +187,11 @@ def with_child_counts(queryset: QuerySet[AdministrativeUnit]) -> QuerySet[Admini
 
 def children_of(unit: AdministrativeUnit) -> QuerySet[AdministrativeUnit]:
     """Direct children of a unit already known to be in scope."""
+    # Current units (no end date) first on every database: PostgreSQL sorts
+    # NULLs last in ascending order, SQLite first.
     return with_child_counts(
         AdministrativeUnit.objects.filter(tenant_id=unit.tenant_id, parent=unit)
-    ).order_by("valid_to", "name")
+    ).order_by(F("valid_to").asc(nulls_first=True), "name")
 
 
 def subtree(unit: AdministrativeUnit, *, include_self: bool = True) -> QuerySet[AdministrativeUnit]:
@@ -220,7 +227,9 @@ def search_units(
     """Filter an already-scoped unit queryset (name or code search is accent-insensitive)."""
     if q:
         term = fold(q)
-        queryset = queryset.filter(Q(search_name__contains=term) | Q(code__startswith=q.strip()))
+        # Codes match case-insensitively on every database ("27184-kp01"); a
+        # plain startswith is case-sensitive on PostgreSQL only.
+        queryset = queryset.filter(Q(search_name__contains=term) | Q(code__istartswith=q.strip()))
     if level:
         queryset = queryset.filter(level=level)
     if code:
