@@ -1,0 +1,145 @@
+"""A ward official's journey through the demo, in a real browser.
+
+``ward.q10.p1`` holds a role over Phường 1 of Quận 10: they see that ward and
+its khu phố, and nothing of Quận 11 (whose Phường 1 has the same name).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.utils import translation
+from django.utils.translation import gettext
+
+from units.models import AdministrativeUnit
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - dev dependency missing
+    if os.environ.get("XHHT_REQUIRE_BROWSER") == "1":
+        raise
+    pytest.skip("the playwright package is not installed", allow_module_level=True)
+
+pytestmark = [
+    pytest.mark.browser,
+    # WhiteNoise warns that STATIC_ROOT does not exist; the live server serves
+    # static files through the staticfiles finders instead.
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+WARD_OFFICIAL = "ward.q10.p1"
+WARD_CODE = "27184"  # Phường 1, Quận 10
+OTHER_WARD_CODE = "27247"  # Phường 1, Quận 11
+MOJIBAKE = re.compile("[\ufffd]|Ã.|Ä.|Æ.|áº|á»")
+
+
+def _unit(code: str) -> AdministrativeUnit:
+    return AdministrativeUnit.objects.get(tenant__slug="hcm", code=code)
+
+
+def test_ward_official_sees_own_ward_and_not_another_district(
+    new_page: Callable[..., Any], sign_in: Callable[..., None]
+) -> None:
+    ward = _unit(WARD_CODE)
+    neighbourhoods = list(
+        AdministrativeUnit.objects.filter(parent=ward)
+        .order_by("path")
+        .values_list("name", flat=True)
+    )
+    assert neighbourhoods, "the demo gives Phường 1 Quận 10 its khu phố"
+    other_ward = _unit(OTHER_WARD_CODE)
+
+    page = new_page()
+    sign_in(page, WARD_OFFICIAL)
+    expect(page.get_by_test_id("whoami")).to_contain_text("Phạm Văn Phường")
+
+    # The unit browser starts from the official's ward; its button loads the khu phố.
+    page.goto("/units/")
+    tree = page.get_by_test_id("unit-tree")
+    expect(tree.get_by_role("link", name="Phường 1", exact=True)).to_have_count(1)
+    expect(tree).not_to_contain_text("Quận 11")
+    expect(tree).not_to_contain_text(OTHER_WARD_CODE)
+    tree.get_by_role("button").first.click()
+    for name in neighbourhoods:
+        expect(tree.get_by_role("link", name=name, exact=True)).to_be_visible()
+
+    # The ward's page lists the same khu phố.
+    tree.get_by_role("link", name="Phường 1", exact=True).click()
+    expect(page.get_by_test_id("unit-name")).to_have_text("Phường 1")
+    expect(page).to_have_url(re.compile(rf"/units/{ward.public_id}/$"))
+    children = page.get_by_test_id("children")
+    for name in neighbourhoods:
+        expect(children.get_by_role("link", name=name, exact=True)).to_be_visible()
+    expect(page.locator("body")).to_contain_text(WARD_CODE)
+
+    # Phường 1 of Quận 11, by its URL: the 404 page, nothing of the unit.
+    response = page.goto(f"/units/{other_ward.public_id}/")
+    assert response is not None and response.status == 404
+    # The application's own 404 page (in the site layout), not a bare error.
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.get_by_test_id("unit-name")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text(OTHER_WARD_CODE)
+    children_response = page.request.get(f"/units/{other_ward.public_id}/children/")
+    assert children_response.status == 404
+
+    # And through the API, with the same session.
+    listing = page.request.get(f"/api/v1/units?code={OTHER_WARD_CODE}")
+    assert listing.status == 200
+    assert listing.json()["count"] == 0
+    own = page.request.get(f"/api/v1/units?code={WARD_CODE}")
+    assert own.json()["count"] == 1
+    detail = page.request.get(f"/api/v1/units/{other_ward.public_id}")
+    assert detail.status == 404
+
+
+def _visible_text(page: Any) -> str:
+    return str(page.locator("body").inner_text())
+
+
+def test_vietnamese_ui_has_diacritics_and_english_switch_works(
+    new_page: Callable[..., Any], sign_in: Callable[..., None]
+) -> None:
+    with translation.override("vi"):
+        heading_vi = gettext("Administrative units")
+        sign_out_vi = gettext("Sign out")
+    assert heading_vi != "Administrative units", "the vi catalogue translates the UI"
+
+    page = new_page("vi-VN")
+    sign_in(page, WARD_OFFICIAL)
+    page.goto("/units/")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading_vi)
+    expect(page.get_by_test_id("whoami")).to_contain_text("Phạm Văn Phường")
+    expect(page.get_by_test_id("whoami")).to_contain_text("TP. Hồ Chí Minh")
+    text = _visible_text(page)
+    assert unicodedata.is_normalized("NFC", text), "the page text is NFC"
+    assert not MOJIBAKE.search(text), f"mojibake in: {MOJIBAKE.search(text)}"
+    assert re.search("[ăâđêôơưĂÂĐÊÔƠƯ]", heading_vi + sign_out_vi + text)
+    # "Sign out" may sit in the user menu: open it (the whoami button) if hidden.
+    sign_out = page.get_by_role("button", name=sign_out_vi, exact=True)
+    if not sign_out.is_visible():
+        page.get_by_test_id("whoami").click()
+    expect(sign_out).to_be_visible()
+
+    # The language switch: English, then back to Vietnamese, on the same page.
+    with page.expect_navigation():
+        page.get_by_role("button", name="English", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page).to_have_url(re.compile(r"/units/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Administrative units")
+    sign_out = page.get_by_role("button", name="Sign out", exact=True)
+    if not sign_out.is_visible():
+        page.get_by_test_id("whoami").click()
+    expect(sign_out).to_be_visible()
+    # Data stays Vietnamese, whatever the interface language.
+    expect(page.get_by_test_id("whoami")).to_contain_text("Phạm Văn Phường")
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tiếng Việt", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading_vi)
