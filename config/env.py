@@ -1,7 +1,8 @@
 """Environment access for settings: every secret and endpoint comes from here.
 
-A variable ``NAME`` may also be given as ``NAME_FILE`` (a path whose content is
-the value), the usual way secrets are mounted in containers.
+A secret ``NAME`` (see ``SECRET_VARIABLES``) may also be given as ``NAME_FILE``
+(a path whose content is the value), the usual way secrets are mounted in
+containers.
 """
 
 from __future__ import annotations
@@ -19,8 +20,18 @@ _dotenv = BASE_DIR / ".env"
 if _dotenv.exists():
     environ.Env.read_env(str(_dotenv), overwrite=False)
 
-for _name in list(os.environ):
-    if _name.endswith("_FILE") and _name[:-5] not in os.environ:
-        _path = Path(os.environ[_name])
-        if _path.is_file():
-            os.environ[_name[:-5]] = _path.read_text(encoding="utf-8").strip()
+#: Variables that may be given as ``NAME_FILE``. Only these are read: other
+#: ``*_FILE`` variables of the process (``SSL_CERT_FILE`` …) are not ours.
+SECRET_VARIABLES = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_HOST_PASSWORD",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+)
+
+for _name in SECRET_VARIABLES:
+    _file = os.environ.get(f"{_name}_FILE")
+    if _file and _name not in os.environ and Path(_file).is_file():
+        os.environ[_name] = Path(_file).read_text(encoding="utf-8").strip()

@@ -15,3 +15,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# No collectstatic in tests: let WhiteNoise find files through the finders.
+WHITENOISE_AUTOREFRESH = True
