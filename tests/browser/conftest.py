@@ -35,18 +35,6 @@ def _chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
-def drop_oversized_file_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unset ``NAME`` when config/env.py filled it from ``NAME_FILE`` with a huge file.
-
-    env.py expands every ``*_FILE`` variable of the process, including unrelated
-    ones such as ``SSL_CERT_FILE`` (a 200 KB CA bundle); a value over the
-    kernel's 128 KiB per-string limit makes every exec fail with E2BIG.
-    """
-    for name, value in list(os.environ.items()):
-        if f"{name}_FILE" in os.environ and len(value.encode()) > 64 * 1024:
-            monkeypatch.delenv(name)
-
-
 def _unavailable(reason: str) -> None:
     if os.environ.get("XHHT_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{reason} (XHHT_REQUIRE_BROWSER=1)", pytrace=False)
@@ -66,7 +54,6 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # Playwright's sync API keeps an asyncio loop running in this thread, so
     # Django's async-safety check would refuse the ORM calls the test makes.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    drop_oversized_file_values(monkeypatch)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:

@@ -37,19 +37,8 @@ def _truthy(value: str | None) -> bool:
 
 
 def _subprocess_env(**overrides: str) -> dict[str, str]:
-    """The current environment, minus values config/env.py inflated from ``*_FILE``.
-
-    env.py copies the content of every ``NAME_FILE`` into ``NAME``; a CA bundle
-    behind ``SSL_CERT_FILE`` then exceeds the kernel's 128 KiB limit for one
-    variable and the exec fails with E2BIG. The child re-reads the files itself.
-    """
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not (f"{name}_FILE" in os.environ and len(value.encode()) > 64 * 1024)
-    }
-    env.update(overrides)
-    return env
+    """The current environment with ``overrides`` applied."""
+    return {**os.environ, **overrides}
 
 
 def database_url() -> str:
