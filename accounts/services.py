@@ -14,15 +14,18 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accounts.exceptions import DuplicateUserError, TokenError
+from accounts.exceptions import AccountError, DuplicateUserError, TokenError
 from accounts.models import ApiToken, User
 from core.audit import audit_record
 from core.text import nfc
 from units.models import AdministrativeUnit
+from units.roles import ROLE_RANK
+from units.selectors import highest_rank_at, is_admin_at, is_tenant_admin
 from units.services import role_assign
 
-TOKEN_PREFIX = "xhht"
+TOKEN_PREFIX = "xhht"  # noqa: S105 — a public marker, not a secret
 
 
 def hash_token(raw: str) -> str:
@@ -94,7 +97,11 @@ def invitation_email_send(*, user_id: int, link: str) -> bool:
     user = User.objects.select_related("tenant").filter(pk=user_id).first()
     if user is None or not user.email:
         return False
-    marker = {"object_type": "accounts.user", "object_id": str(user.public_id), "action": "user.invitation_sent"}
+    marker = {
+        "object_type": "accounts.user",
+        "object_id": str(user.public_id),
+        "action": "user.invitation_sent",
+    }
     if AuditEvent.objects.filter(**marker).exists():
         return False
     unit = user.role_assignments.select_related("unit").first()
@@ -110,15 +117,41 @@ def invitation_email_send(*, user_id: int, link: str) -> bool:
     return True
 
 
+def _may_manage(actor: Any, user: User) -> bool:
+    """Whether ``actor`` administers ``user``: same tenant, and admin over every
+    unit where ``user`` holds a role with a rank not above the actor's there (a
+    district admin may not lock out the city admin). A user with no role yet is
+    managed by any admin of the tenant."""
+    if user.tenant_id is None or user.tenant_id != getattr(actor, "tenant_id", None):
+        return False
+    assignments = list(user.role_assignments.select_related("unit"))
+    if not assignments:
+        return is_tenant_admin(actor)
+    return all(
+        is_admin_at(actor, a.unit) and ROLE_RANK[a.role] <= highest_rank_at(actor, a.unit)
+        for a in assignments
+    )
+
+
 @transaction.atomic
 def user_set_active(*, actor: Any, user: User, active: bool) -> User:
+    """Enable or disable an account (a disabled user can neither sign in nor use tokens)."""
     if user.pk == actor.pk:
-        raise DuplicateUserError(code="cannot_deactivate_self")
+        raise AccountError(_("You cannot disable your own account."), code="cannot_deactivate_self")
+    if not _may_manage(actor, user):
+        raise AccountError(
+            _("You cannot change this account: the user holds roles outside your area."),
+            code="cannot_manage_user",
+        )
     before = {"is_active": user.is_active}
     User.objects.filter(pk=user.pk).update(is_active=active)
     user.is_active = active
     audit_record(
-        actor=actor, action="user.set_active", obj=user, tenant=user.tenant, before=before,
+        actor=actor,
+        action="user.set_active",
+        obj=user,
+        tenant=user.tenant,
+        before=before,
         after={"is_active": active},
     )
     return user
@@ -132,8 +165,13 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=nfc(name) or "API", prefix=prefix, key_hash=hash_token(raw)
     )
-    audit_record(actor=user, action="api_token.create", obj=token, tenant=user.tenant,
-                 after={"name": token.name, "prefix": prefix})
+    audit_record(
+        actor=user,
+        action="api_token.create",
+        obj=token,
+        tenant=user.tenant,
+        after={"name": token.name, "prefix": prefix},
+    )
     return token, raw
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Length, Substr
+from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
 from core.exceptions import ConcurrentEditError
@@ -33,7 +34,7 @@ from units.models import (
     TenantLevel,
     path_segment,
 )
-from units.roles import ROLE_RANK
+from units.roles import ADMIN_ROLES, ROLE_RANK
 from units.selectors import forget_grants, highest_rank_at, is_admin_at
 
 FAR_PAST = dt.date(1900, 1, 1)
@@ -391,9 +392,9 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
             actor, unit
         ):
             raise RoleGrantError()
-        if assignment.user_id == actor.pk and assignment.role in {"tenant_admin"}:
+        if assignment.user_id == actor.pk and assignment.role in ADMIN_ROLES:
             raise RoleGrantError(
-                message=RoleGrantError.default_message,
+                message=_("You cannot withdraw your own administrator role."),
                 code="cannot_revoke_own_admin",
             )
     audit_record(
