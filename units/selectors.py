@@ -15,14 +15,14 @@ from operator import or_
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from core.text import fold
 from units.models import AdministrativeUnit, RoleAssignment, Tenant
 from units.roles import ADMIN_ROLES, READ_ONLY_ROLES, ROLE_RANK
 
-M = TypeVar("M")
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
