@@ -70,4 +70,8 @@ class InviteForm(RoleAssignForm):
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=100)
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("A name to recognise it by, e.g. the program that uses it."),
+    )

@@ -1,11 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import include, path, re_path
 
 from core.api import api
 from core.views import healthz
 
+
+def _not_offered(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """Features of allauth we do not offer: e-mail addresses are set by the admin."""
+    raise Http404
+
+
 urlpatterns = [
+    re_path(r"^accounts/email/", _not_offered, name="account-email-not-offered"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),

@@ -61,6 +61,7 @@ EXEMPT_URLS: dict[str, str] = {
     "api:openapi-json": "the public API description; no tenant data",
     "api:openapi-view": "Swagger UI page for the API description; no tenant data",
     "api:api-root": "django-ninja's root URL; answers 404",
+    "account-email-not-offered": "allauth e-mail management is switched off; always 404",
 }
 
 #: API operations ("METHOD /path") deliberately outside the checks.

@@ -44,5 +44,5 @@ class UnitForm(forms.Form):
 
 
 class UnitMoveForm(forms.Form):
-    new_parent = forms.UUIDField(label=_("New parent unit (id)"))
+    new_parent = forms.UUIDField(label=_("New parent unit"))
     version = forms.IntegerField(widget=forms.HiddenInput)
