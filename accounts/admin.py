@@ -9,7 +9,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "full_name", "email", "tenant", "is_active")
     list_filter = ("tenant", "is_active", "is_superuser")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("XHHT", {"fields": ("tenant", "full_name", "position", "phone")}),
     )
 

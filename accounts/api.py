@@ -1,11 +1,10 @@
 """API: who am I."""
 
-
 import uuid
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
+from core.http import AuthedRequest
 from units.selectors import user_grants
 
 router = Router(tags=["accounts"])
@@ -27,7 +26,7 @@ class MeOut(Schema):
 
 
 @router.get("/me", response=MeOut, summary="The signed-in user and their roles")
-def me(request: HttpRequest) -> MeOut:
+def me(request: AuthedRequest) -> MeOut:
     from units.models import AdministrativeUnit
 
     user = request.user
@@ -38,9 +37,11 @@ def me(request: HttpRequest) -> MeOut:
         username=user.username,
         full_name=user.full_name,
         email=user.email,
-        tenant=user.tenant.name if user.tenant_id else None,
+        tenant=user.tenant.name if user.tenant else None,
         roles=[
-            RoleOut(role=g.role, unit_id=units[g.unit_id].public_id, unit_name=units[g.unit_id].name)
+            RoleOut(
+                role=g.role, unit_id=units[g.unit_id].public_id, unit_name=units[g.unit_id].name
+            )
             for g in grants
         ],
     )

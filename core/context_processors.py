@@ -20,8 +20,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         {"url": reverse("units:browser"), "label": _("Administrative units"), "name": "units"},
     ]
     if is_tenant_admin(user):
-        items.append({"url": reverse("accounts:user-list"), "label": _("Users and roles"), "name": "users"})
-    items.append({"url": reverse("accounts:token-list"), "label": _("API tokens"), "name": "tokens"})
+        items.append(
+            {"url": reverse("accounts:user-list"), "label": _("Users and roles"), "name": "users"}
+        )
+    items.append(
+        {"url": reverse("accounts:token-list"), "label": _("API tokens"), "name": "tokens"}
+    )
     return {
         "nav_items": items,
         "nav_read_only": is_read_only(user),

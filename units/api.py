@@ -1,6 +1,5 @@
 """API: administrative units, scoped to the caller's subtrees."""
 
-
 import datetime as dt
 import uuid
 
@@ -52,8 +51,6 @@ class UnitFilter(Schema):
     current: bool = False
 
 
-
-
 @router.get("", response=list[UnitOut], summary="Units in scope (filter, search, paginate)")
 @paginate(PageNumberPagination, page_size=50)
 def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> QuerySet[AdministrativeUnit]:
@@ -74,9 +71,11 @@ def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> QuerySet[Adm
 @router.get("/{public_id}", response=UnitOut, summary="One unit")
 def get_unit(request: HttpRequest, public_id: str) -> AdministrativeUnit:
     unit = get_unit_for_user(request.user, public_id)
-    return with_child_counts(AdministrativeUnit.objects.filter(pk=unit.pk)).select_related(
-        "parent"
-    ).get()
+    return (
+        with_child_counts(AdministrativeUnit.objects.filter(pk=unit.pk))
+        .select_related("parent")
+        .get()
+    )
 
 
 @router.get("/{public_id}/children", response=list[UnitOut], summary="Direct children of a unit")

@@ -24,9 +24,7 @@ class CodeClashError(UnitError):
 
 class ValidityError(UnitError):
     code = "validity_outside_parent"
-    default_message = _(
-        "The validity period of a unit must lie within that of its parent unit."
-    )
+    default_message = _("The validity period of a unit must lie within that of its parent unit.")
 
 
 class PeriodError(UnitError):

@@ -24,18 +24,54 @@ DEMO_PASSWORD = "xhht-demo-2025"  # noqa: S105 — documented demo password
 Q10_NEIGHBOURHOODS = 79
 
 DEMO_USERS: list[dict[str, str]] = [
-    {"username": "admin.hcm", "tenant": "hcm", "unit": "79", "role": Role.TENANT_ADMIN,
-     "full_name": "Nguyễn Văn Quản", "position": "Quản trị hệ thống, Sở GD&ĐT"},
-    {"username": "viewer.hcm", "tenant": "hcm", "unit": "79", "role": Role.STEERING_VIEWER,
-     "full_name": "Trần Thị Chỉ Đạo", "position": "Ban Chỉ đạo XDXHHT Thành phố"},
-    {"username": "reviewer.q10", "tenant": "hcm", "unit": "771", "role": Role.REVIEWER,
-     "full_name": "Lê Thị Thẩm Định", "position": "Chuyên viên Phòng GD&ĐT Quận 10"},
-    {"username": "ward.q10.p1", "tenant": "hcm", "unit": "27184", "role": Role.WARD_OFFICIAL,
-     "full_name": "Phạm Văn Phường", "position": "Cán bộ phụ trách XHHT, Phường 1 Quận 10"},
-    {"username": "ward.q11.p1", "tenant": "hcm", "unit": "27247", "role": Role.WARD_OFFICIAL,
-     "full_name": "Võ Thị Mười Một", "position": "Cán bộ phụ trách XHHT, Phường 1 Quận 11"},
-    {"username": "admin.hp", "tenant": "hai-phong", "unit": "31", "role": Role.TENANT_ADMIN,
-     "full_name": "Đỗ Văn Hải", "position": "Quản trị hệ thống, Sở GD&ĐT Hải Phòng"},
+    {
+        "username": "admin.hcm",
+        "tenant": "hcm",
+        "unit": "79",
+        "role": Role.TENANT_ADMIN,
+        "full_name": "Nguyễn Văn Quản",
+        "position": "Quản trị hệ thống, Sở GD&ĐT",
+    },
+    {
+        "username": "viewer.hcm",
+        "tenant": "hcm",
+        "unit": "79",
+        "role": Role.STEERING_VIEWER,
+        "full_name": "Trần Thị Chỉ Đạo",
+        "position": "Ban Chỉ đạo XDXHHT Thành phố",
+    },
+    {
+        "username": "reviewer.q10",
+        "tenant": "hcm",
+        "unit": "771",
+        "role": Role.REVIEWER,
+        "full_name": "Lê Thị Thẩm Định",
+        "position": "Chuyên viên Phòng GD&ĐT Quận 10",
+    },
+    {
+        "username": "ward.q10.p1",
+        "tenant": "hcm",
+        "unit": "27184",
+        "role": Role.WARD_OFFICIAL,
+        "full_name": "Phạm Văn Phường",
+        "position": "Cán bộ phụ trách XHHT, Phường 1 Quận 10",
+    },
+    {
+        "username": "ward.q11.p1",
+        "tenant": "hcm",
+        "unit": "27247",
+        "role": Role.WARD_OFFICIAL,
+        "full_name": "Võ Thị Mười Một",
+        "position": "Cán bộ phụ trách XHHT, Phường 1 Quận 11",
+    },
+    {
+        "username": "admin.hp",
+        "tenant": "hai-phong",
+        "unit": "31",
+        "role": Role.TENANT_ADMIN,
+        "full_name": "Đỗ Văn Hải",
+        "position": "Quản trị hệ thống, Sở GD&ĐT Hải Phòng",
+    },
 ]
 
 
