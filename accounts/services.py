@@ -86,15 +86,17 @@ def user_invite(
     return user
 
 
+@transaction.atomic
 def invitation_email_send(*, user_id: int, link: str) -> bool:
     """Send the invitation e-mail unless it was already sent for this user.
 
-    Idempotent: the audit event ``user.invitation_sent`` marks delivery, so a
-    retried or duplicated task sends nothing twice. Returns whether it sent.
+    Idempotent: the audit event ``user.invitation_sent`` marks delivery, and the
+    user's row is locked while it is checked, so neither a retried nor two
+    concurrent copies of the task send it twice. Returns whether it sent.
     """
     from core.models import AuditEvent
 
-    user = User.objects.select_related("tenant").filter(pk=user_id).first()
+    user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None or not user.email:
         return False
     marker = {

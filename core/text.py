@@ -7,7 +7,10 @@ combining marks. We normalise on the way in.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+_DIGITS = re.compile(r"\d+")
 
 
 def nfc(value: str | None) -> str:
@@ -21,3 +24,8 @@ def fold(value: str) -> str:
     """Lower-case, accent-free form for search ("Phú Nhuận" -> "phu nhuan")."""
     decomposed = unicodedata.normalize("NFD", nfc(value).lower()).replace("đ", "d")
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def natural_key(value: str) -> str:
+    """Sort key that orders "Phường 2" before "Phường 10" in plain SQL ORDER BY."""
+    return _DIGITS.sub(lambda m: m.group(0).zfill(8), fold(value))

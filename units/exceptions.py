@@ -37,6 +37,13 @@ class LevelError(UnitError):
     default_message = _("This kind of unit cannot be placed at this position in the tree.")
 
 
+class LevelPeriodError(UnitError):
+    code = "level_ended"
+    default_message = _(
+        "This level of units is in use only until %(end)s: the unit must end by that date."
+    )
+
+
 class RoleGrantError(ApplicationError):
     code = "role_grant_refused"
     default_message = _("You cannot grant this role at this unit.")

@@ -99,6 +99,7 @@ class AdministrativeUnit(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=200)
     search_name = models.CharField(max_length=200, editable=False, default="")
+    sort_name = models.CharField(max_length=250, editable=False, default="")
     code = models.CharField(_("official code"), max_length=32)
     valid_from = models.DateField(_("valid from"), default=dt.date(1900, 1, 1))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
@@ -126,7 +127,7 @@ class AdministrativeUnit(models.Model):
             ),
             models.Index(fields=["tenant", "code"], name="unit_tenant_code_idx"),
             models.Index(fields=["tenant", "search_name"], name="unit_tenant_search_idx"),
-            models.Index(fields=["parent", "name"], name="unit_parent_name_idx"),
+            models.Index(fields=["parent", "sort_name"], name="unit_parent_sort_idx"),
         ]
         constraints = [
             models.CheckConstraint(

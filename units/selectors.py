@@ -191,7 +191,7 @@ def children_of(unit: AdministrativeUnit) -> QuerySet[AdministrativeUnit]:
     # NULLs last in ascending order, SQLite first.
     return with_child_counts(
         AdministrativeUnit.objects.filter(tenant_id=unit.tenant_id, parent=unit)
-    ).order_by(F("valid_to").asc(nulls_first=True), "name")
+    ).order_by(F("valid_to").asc(nulls_first=True), "sort_name")
 
 
 def subtree(unit: AdministrativeUnit, *, include_self: bool = True) -> QuerySet[AdministrativeUnit]:

@@ -17,10 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
 from core.exceptions import ConcurrentEditError
-from core.text import fold, nfc
+from core.text import fold, natural_key, nfc
 from units.exceptions import (
     CodeClashError,
     LevelError,
+    LevelPeriodError,
     PeriodError,
     RoleGrantError,
     TreeCycleError,
@@ -114,6 +115,25 @@ def levels_in_use(tenant: Tenant, on: dt.date) -> list[str]:
 # --- Validation --------------------------------------------------------------
 
 
+def _check_level_lasts(
+    *, tenant: Tenant, level: str, valid_from: dt.date, valid_to: dt.date | None
+) -> None:
+    """A unit cannot outlive its level: a district of a tenant whose district
+    level ends on 30/06/2025 must itself end by then (RULES.md §7.2, §8)."""
+    row = (
+        TenantLevel.objects.filter(tenant=tenant, level=level, valid_from__lte=valid_from)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+        .order_by("-valid_from")
+        .first()
+    )
+    if row is None or row.valid_to is None:
+        return
+    if valid_to is None or valid_to > row.valid_to:
+        raise LevelPeriodError(
+            LevelPeriodError.default_message % {"end": row.valid_to.strftime("%d/%m/%Y")}
+        )
+
+
 def _check_placement(
     *,
     tenant: Tenant,
@@ -131,6 +151,7 @@ def _check_placement(
     in_use = levels_in_use(tenant, valid_from)
     if in_use and level not in in_use:
         raise LevelError()
+    _check_level_lasts(tenant=tenant, level=level, valid_from=valid_from, valid_to=valid_to)
     if parent is None:
         if level != Level.PROVINCE:
             raise LevelError()
@@ -223,6 +244,7 @@ def unit_create(
         kind=kind,
         name=name,
         search_name=fold(name),
+        sort_name=natural_key(name),
         code=code,
         valid_from=valid_from,
         valid_to=valid_to,
@@ -279,6 +301,7 @@ def unit_update(
     )
     _check_children_inside(locked, valid_from, valid_to)
     locked.name, locked.search_name, locked.code = name, fold(name), code
+    locked.sort_name = natural_key(name)
     locked.kind, locked.level = kind, level
     locked.valid_from, locked.valid_to = valid_from, valid_to
     locked.version = F("version") + 1

@@ -174,7 +174,7 @@ def unit_move(request: AuthedRequest, public_id: str) -> HttpResponse:
         .filter(level=unit.parent.level)
         .exclude(parent=None)
         .exclude(pk=unit.parent.pk)
-        .order_by("name")[:500]
+        .order_by("sort_name")[:500]
     )
     return render(
         request,

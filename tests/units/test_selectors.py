@@ -37,3 +37,13 @@ def test_subtree_is_one_query(cast, django_assert_num_queries):
 def test_roles_are_inherited_down_the_tree(cast):
     assert roles_at(cast.reviewer, cast.neighbourhood) == {"reviewer"}
     assert roles_at(cast.reviewer, cast.other_ward) == set()
+
+
+def test_children_sort_naturally(cast):
+    from tests.factories import make_unit
+    from units.selectors import children_of
+
+    for name in ("Khu phố 10", "Khu phố 2"):
+        make_unit(cast.tenant, cast.ward, "khu_pho", name)
+    names = list(children_of(cast.ward).values_list("name", flat=True))
+    assert names == ["Khu phố 1", "Khu phố 2", "Khu phố 10"]

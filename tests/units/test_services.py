@@ -642,3 +642,28 @@ def test_an_admin_cannot_revoke_their_own_admin_role(cast: Cast) -> None:
         services.role_revoke(actor=cast.admin, assignment=own)
     assert caught.value.code == "cannot_revoke_own_admin"
     assert db_state() == before
+
+
+def test_unit_cannot_outlive_its_level(db):
+    """After the 2025 reform a district must end by 30/06/2025, like its level."""
+    from units.exceptions import LevelPeriodError
+    from units.models import AdministrativeUnit
+    from units.services import tenant_set_level_period
+
+    tenant = make_tenant("Tỉnh Cải Cách", slug="cai-cach-2")
+    tenant_set_level_period(
+        tenant=tenant,
+        level="district",
+        valid_from=dt.date(1900, 1, 1),
+        valid_to=dt.date(2025, 6, 30),
+    )
+    province = make_unit(tenant, None, "tinh", "Tỉnh Cải Cách", "90")
+    before = AdministrativeUnit.objects.count()
+    with pytest.raises(LevelPeriodError) as refused:
+        make_unit(tenant, province, "huyen", "Huyện Mở", "901")
+    assert "30/06/2025" in str(refused.value)
+    assert AdministrativeUnit.objects.count() == before
+    closed = make_unit(
+        tenant, province, "huyen", "Huyện Đóng", "902", valid_to=dt.date(2025, 6, 30)
+    )
+    assert closed.valid_to == dt.date(2025, 6, 30)

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from core.audit import audit_record
-from core.text import fold
+from core.text import fold, natural_key
 from units import services
 from units.levels import Kind, Level
 from units.models import AdministrativeUnit, Tenant, path_segment
@@ -104,6 +104,7 @@ class _Writer:
             kind=kind,
             name=name,
             search_name=fold(name),
+            sort_name=natural_key(name),
             code=code,
         )
         self.pending.append(unit)
