@@ -24,7 +24,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -40,6 +40,7 @@ from accounts.services import api_token_create
 from core.models import AuditEvent
 from tests.conftest import Cast, client_for
 from tests.factories import grant, make_user
+from tests.isolation.base import Entry, Ids, _pid
 from units.models import AdministrativeUnit, RoleAssignment
 from units.roles import Role
 
@@ -69,57 +70,6 @@ EXEMPT_API: dict[str, str] = {}
 
 
 # --- The registry ------------------------------------------------------------
-
-
-@dataclass
-class Ids:
-    """Ids to put in a URL, from the point of view of ``actor``.
-
-    ``in_scope`` is inside ``actor``'s scope; ``other_subtree`` is in the same
-    tenant but outside it; ``other_tenant`` belongs to the other tenant.
-    ``viewer`` is an id inside the steering viewer's scope, used for the
-    read-only check (defaults to ``in_scope``).
-    """
-
-    actor: User
-    in_scope: str
-    other_subtree: str
-    other_tenant: str
-    viewer: str | None = None
-
-
-IdFactory = Callable[[Cast], Ids]
-BodyFactory = Callable[[Cast], dict[str, Any]]
-
-
-def _no_body(cast: Cast) -> dict[str, Any]:
-    return {}
-
-
-@dataclass
-class Entry:
-    """How to exercise one URL or API operation.
-
-    ``reads``/``writes`` are the HTTP methods to check; a write by the
-    read-only viewer must answer ``read_only_status`` (403, or the success
-    status for the user's own data such as personal API tokens).
-    ``body`` is a valid payload: were a guard missing, the write would land.
-    ``query`` names a query parameter that carries an id (API list filters).
-    """
-
-    reads: tuple[str, ...] = ("GET",)
-    writes: tuple[str, ...] = ()
-    ids: IdFactory | None = None
-    body: BodyFactory = _no_body
-    read_only_status: int = 403
-    read_only_reason: str = ""
-    query: str | None = None
-    path_param: str = "public_id"
-    ok_statuses: frozenset[int] = field(default_factory=lambda: frozenset({200, 302, 403, 405}))
-
-
-def _pid(obj: Any) -> str:
-    return str(obj.public_id)
 
 
 def unit_ids(cast: Cast) -> Ids:
@@ -259,6 +209,32 @@ API_REGISTRY: dict[str, Entry] = {
     "GET /api/v1/units/{public_id}": Entry(ids=unit_ids),
     "GET /api/v1/units/{public_id}/children": Entry(ids=unit_ids),
 }
+
+
+def _merge_feature_registries() -> None:
+    """Add the registries of tests/isolation/registry_*.py (one module per feature)."""
+    import importlib
+    import pkgutil
+
+    import tests.isolation as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("registry_"):
+            continue
+        module = importlib.import_module(f"tests.isolation.{info.name}")
+        for target, name in (
+            (HTML_REGISTRY, "HTML_REGISTRY"),
+            (API_REGISTRY, "API_REGISTRY"),
+            (EXEMPT_URLS, "EXEMPT_URLS"),
+            (EXEMPT_API, "EXEMPT_API"),
+        ):
+            extra = getattr(module, name, {})
+            clash = set(extra) & set(target)
+            assert not clash, f"{info.name} registers {sorted(clash)} twice"
+            target.update(extra)
+
+
+_merge_feature_registries()
 
 MALFORMED_IDS = [
     "not-a-uuid",
