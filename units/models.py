@@ -103,6 +103,14 @@ class AdministrativeUnit(models.Model):
     code = models.CharField(_("official code"), max_length=32)
     valid_from = models.DateField(_("valid from"), default=dt.date(1900, 1, 1))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    is_disadvantaged = models.BooleanField(
+        _("disadvantaged area"),
+        default=False,
+        help_text=_(
+            "Remote, especially disadvantaged or ethnic-minority area: lower pass "
+            "thresholds apply to its subjects (QĐ 244/QĐ-KHVN)."
+        ),
+    )
     successors = models.ManyToManyField(
         "self",
         through="UnitSuccession",

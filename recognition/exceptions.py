@@ -1,0 +1,58 @@
+"""Errors of the recognition domain, each with a code and a translated message."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ApplicationError
+
+
+class RecognitionError(ApplicationError):
+    code = "recognition_error"
+
+
+class TransitionError(RecognitionError):
+    """The object is not in a state that allows the action (often: someone else
+    acted on it first)."""
+
+    code = "invalid_transition"
+    http_status = 409
+    default_message = _(
+        "This action is no longer possible: the record is now “%(status)s”. "
+        "Someone may have acted on it before you; reload the page."
+    )
+
+
+class RoleNotAllowedError(RecognitionError):
+    code = "role_not_allowed"
+    http_status = 403
+    default_message = _("Your role does not allow this action here.")
+
+
+class CriteriaSetError(RecognitionError):
+    code = "criteria_set_error"
+
+
+class PublishedSetImmutableError(CriteriaSetError):
+    code = "published_set_immutable"
+    default_message = _(
+        "A published criteria set cannot be changed. Create a new version to edit it."
+    )
+
+
+class IncompleteSetError(CriteriaSetError):
+    code = "criteria_set_incomplete"
+    default_message = _("This criteria set cannot be published yet: %(problems)s")
+
+
+class ScoreError(RecognitionError):
+    code = "invalid_score"
+    default_message = _("Score %(value)s is outside the range 0–%(max)s of indicator %(code)s.")
+
+
+class EvidenceError(RecognitionError):
+    code = "invalid_evidence"
+
+
+class DeadlineLockedError(RecognitionError):
+    code = "deadline_locked"
+    http_status = 409
+    default_message = _("The deadline has passed: this form is locked.")

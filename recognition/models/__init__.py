@@ -1,0 +1,46 @@
+"""Recognition models, one module per sub-domain."""
+
+from recognition.models.config import AreaClass, ReviewChain
+from recognition.models.criteria import (
+    CriteriaSet,
+    Criterion,
+    Indicator,
+    ScoringMethod,
+    SetStatus,
+)
+from recognition.models.cycle import (
+    Assessment,
+    AssessmentStatus,
+    Dossier,
+    DossierStatus,
+    DossierSubmission,
+    Evidence,
+    IndicatorScore,
+    Registration,
+    RegistrationStatus,
+)
+from recognition.models.subjects import Citizen, Clan, Household, LabourGroup, Organisation
+
+__all__ = [
+    "AreaClass",
+    "Assessment",
+    "AssessmentStatus",
+    "Citizen",
+    "Clan",
+    "CriteriaSet",
+    "Criterion",
+    "Dossier",
+    "DossierStatus",
+    "DossierSubmission",
+    "Evidence",
+    "Household",
+    "Indicator",
+    "IndicatorScore",
+    "LabourGroup",
+    "Organisation",
+    "Registration",
+    "RegistrationStatus",
+    "ReviewChain",
+    "ScoringMethod",
+    "SetStatus",
+]
