@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("me/", include("accounts.urls")),
     path("units/", include("units.urls")),
+    path("recognition/", include("recognition.urls")),
     path("", include("core.urls")),
 ]
 

@@ -75,3 +75,8 @@ from units.api import router as units_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/units", units_router)
+
+from recognition.api import ROUTERS as recognition_routers  # noqa: E402
+
+for _prefix, _router in recognition_routers:
+    api.add_router(_prefix, _router)

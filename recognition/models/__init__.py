@@ -1,6 +1,6 @@
 """Recognition models, one module per sub-domain."""
 
-from recognition.models.config import AreaClass, ReviewChain
+from recognition.models.config import AreaClass, FormLock, LockExtension, ReviewChain, Stage
 from recognition.models.criteria import (
     CriteriaSet,
     Criterion,
@@ -33,14 +33,17 @@ __all__ = [
     "DossierStatus",
     "DossierSubmission",
     "Evidence",
+    "FormLock",
     "Household",
     "Indicator",
     "IndicatorScore",
     "LabourGroup",
+    "LockExtension",
     "Organisation",
     "Registration",
     "RegistrationStatus",
     "ReviewChain",
     "ScoringMethod",
     "SetStatus",
+    "Stage",
 ]

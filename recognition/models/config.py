@@ -69,3 +69,57 @@ class ReviewChain(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_title_display()} {self.scope_level}: {self.recogniser_label}"
+
+
+class Stage(models.TextChoices):
+    REGISTRATION = "registration", _("Registration")
+    ASSESSMENT = "assessment", _("Self-assessment")
+    DOSSIER = "dossier", _("Dossier submission")
+
+
+class FormLock(models.Model):
+    """After ``locks_at`` the forms of ``stage`` lock for the units under ``unit``.
+
+    The campaign deadlines (e.g. commune CĐHT dossiers by 28 February, RULES.md
+    §2.5) create these; a reviewer may extend one unit with a reason.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey("units.Tenant", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(
+        "units.AdministrativeUnit",
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("The lock applies to this unit and every unit under it."),
+    )
+    title = models.CharField(_("title"), max_length=16, choices=Title.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    locks_at = models.DateTimeField(_("locks at"))
+    label = models.CharField(_("deadline"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("form lock")
+        verbose_name_plural = _("form locks")
+        indexes = [models.Index(fields=["tenant", "title", "year", "stage"], name="formlock_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.title} {self.year} @ {self.locks_at:%d/%m/%Y}"
+
+
+class LockExtension(models.Model):
+    lock = models.ForeignKey(FormLock, on_delete=models.CASCADE, related_name="extensions")
+    unit = models.ForeignKey("units.AdministrativeUnit", on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField(_("extended until"))
+    reason = models.TextField(_("reason"))
+    granted_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+
+    def __str__(self) -> str:
+        return f"{self.unit} → {self.until:%d/%m/%Y}"

@@ -1,0 +1,11 @@
+"""Recognition API routers, mounted under /api/v1/ by core.api."""
+
+from recognition.api import assessment, criteria, dossier, registration, subjects
+
+ROUTERS = [
+    ("/criteria-sets", criteria.router),
+    ("/subjects", subjects.router),
+    ("/registrations", registration.router),
+    ("/assessments", assessment.router),
+    ("/dossiers", dossier.router),
+]

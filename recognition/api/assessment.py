@@ -1,0 +1,5 @@
+"""API of the recognition cycle: assessment."""
+
+from ninja import Router
+
+router = Router(tags=["assessment"])

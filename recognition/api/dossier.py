@@ -1,0 +1,5 @@
+"""API of the recognition cycle: dossier."""
+
+from ninja import Router
+
+router = Router(tags=["dossier"])

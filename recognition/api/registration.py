@@ -1,0 +1,5 @@
+"""API of the recognition cycle: registration."""
+
+from ninja import Router
+
+router = Router(tags=["registration"])

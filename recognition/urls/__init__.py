@@ -1,0 +1,13 @@
+"""Recognition URLs, one module per sub-domain (namespace ``recognition``)."""
+
+from recognition.urls import assessment, criteria, dossier, registration, subjects
+
+app_name = "recognition"
+
+urlpatterns = [
+    *criteria.urlpatterns,
+    *subjects.urlpatterns,
+    *registration.urlpatterns,
+    *assessment.urlpatterns,
+    *dossier.urlpatterns,
+]
