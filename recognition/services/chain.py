@@ -50,4 +50,3 @@ def reviewing_unit_for(
         return None
     # Nearest ancestor (the district, or the province where districts are gone).
     return above[-1]
-
