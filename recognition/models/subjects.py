@@ -22,6 +22,9 @@ class SubjectBase(models.Model):
         verbose_name=_("unit"),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    #: Accent-free, lower-case code and names (core.text.fold) for search;
+    #: written by the subject services.
+    search_text = models.CharField(max_length=600, default="", blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
