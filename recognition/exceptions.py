@@ -56,3 +56,48 @@ class DeadlineLockedError(RecognitionError):
     code = "deadline_locked"
     http_status = 409
     default_message = _("The deadline has passed: this form is locked.")
+
+
+# --- Subjects and registration ---------------------------------------------------
+
+
+class SubjectError(RecognitionError):
+    """A household, clan, organisation or citizen record breaks a rule."""
+
+    code = "invalid_subject"
+    default_message = _("This record cannot be saved as entered.")
+
+
+class SubjectUnitError(SubjectError):
+    """The subject cannot sit at the chosen unit (e.g. a household at a ward)."""
+
+    code = "subject_unit"
+    default_message = _("This unit cannot hold this kind of record.")
+
+
+class DuplicateSubjectError(SubjectError):
+    code = "duplicate_subject"
+    http_status = 409
+    default_message = _("A record with the same code or name already exists.")
+
+
+class RegistrationError(RecognitionError):
+    code = "invalid_registration"
+    default_message = _("This registration is not possible.")
+
+
+class DuplicateRegistrationError(RegistrationError):
+    code = "duplicate_registration"
+    http_status = 409
+    default_message = _("%(subject)s is already registered for “%(title)s” %(year)s.")
+
+
+class RegistrationClosedError(RegistrationError):
+    """The registration's assessment is already submitted (or further along)."""
+
+    code = "registration_in_review"
+    http_status = 409
+    default_message = _(
+        "The assessment has already been submitted (“%(status)s”): "
+        "the registration can no longer be withdrawn."
+    )
