@@ -199,3 +199,10 @@ LOGGING = {
 
 # --- XHHT
 API_PAGE_SIZE = 50
+
+# --- Evidence files (minh chứng) of self-assessments: checked by content, size-limited.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+#: Kinds accepted (a subset of pdf, jpeg, png, docx, xlsx; see recognition/evidence_validation.py).
+EVIDENCE_ALLOWED_TYPES: list[str] = env.list(
+    "EVIDENCE_ALLOWED_TYPES", default=["pdf", "jpeg", "png", "docx", "xlsx"]
+)
