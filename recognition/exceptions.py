@@ -43,6 +43,32 @@ class IncompleteSetError(CriteriaSetError):
     default_message = _("This criteria set cannot be published yet: %(problems)s")
 
 
+class CriteriaSetReadOnlyError(CriteriaSetError):
+    code = "criteria_set_read_only"
+    http_status = 403
+    default_message = _(
+        "The national criteria sets shipped with the system cannot be changed here. "
+        "Clone the set into your organisation and edit the copy."
+    )
+
+
+class CriteriaCodeTakenError(CriteriaSetError):
+    code = "criteria_code_taken"
+    default_message = _(
+        "Code %(code)s is already used by another criteria set of your organisation. "
+        "Choose another code."
+    )
+
+
+class CriteriaDraftExistsError(CriteriaSetError):
+    code = "criteria_draft_exists"
+    http_status = 409
+    default_message = _(
+        "A draft of this set (version %(version)s) already exists: edit that draft "
+        "instead of starting another one."
+    )
+
+
 class ScoreError(RecognitionError):
     code = "invalid_score"
     default_message = _("Score %(value)s is outside the range 0–%(max)s of indicator %(code)s.")
