@@ -127,3 +127,61 @@ class RegistrationClosedError(RegistrationError):
         "The assessment has already been submitted (“%(status)s”): "
         "the registration can no longer be withdrawn."
     )
+
+
+# --- Dossiers, review and review chains -------------------------------------------
+
+
+class DossierError(RecognitionError):
+    code = "dossier_error"
+    default_message = _("This dossier action is not possible.")
+
+
+class NoReviewingUnitError(DossierError):
+    code = "no_reviewing_unit"
+    default_message = _(
+        "No reviewing unit is configured above %(unit)s for “%(title)s” in %(year)s. "
+        "Ask the administrator to set up the review chain."
+    )
+
+
+class DossierItemsError(DossierError):
+    """Some assessments cannot be added to or removed from the dossier; nothing changed."""
+
+    code = "dossier_items_refused"
+    default_message = _("Nothing was changed: %(problems)s")
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(self.default_message % {"problems": "; ".join(problems)})
+
+
+class DossierIncompleteError(DossierError):
+    """The dossier cannot be submitted; ``problems`` lists what to fix."""
+
+    code = "dossier_incomplete"
+    http_status = 409
+    default_message = _("The dossier cannot be submitted yet: %(problems)s")
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(self.default_message % {"problems": "; ".join(problems)})
+
+
+class ReasonRequiredError(DossierError):
+    code = "reason_required"
+    default_message = _("Give a reason: the ward sees it and needs it to know what to fix.")
+
+
+class ReviewNotFinishedError(DossierError):
+    code = "review_not_finished"
+    http_status = 409
+    default_message = _(
+        "%(count)s items still await a decision: approve, return or reject each of them "
+        "before finishing the review."
+    )
+
+
+class ReviewChainError(RecognitionError):
+    code = "review_chain_error"
+    default_message = _("This review chain is not valid.")
