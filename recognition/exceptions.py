@@ -185,3 +185,48 @@ class ReviewNotFinishedError(DossierError):
 class ReviewChainError(RecognitionError):
     code = "review_chain_error"
     default_message = _("This review chain is not valid.")
+
+
+# --- Self-assessment and evidence ---------------------------------------------------
+
+
+class AssessmentError(RecognitionError):
+    code = "assessment_error"
+    default_message = _("This assessment action is not possible.")
+
+
+class NoCriteriaSetError(AssessmentError):
+    code = "no_criteria_set"
+    default_message = _(
+        "No published criteria set applies to “%(title)s” in %(year)s. "
+        "Ask the administrator to publish one."
+    )
+
+
+class AssessmentYearNotStartedError(AssessmentError):
+    """TT 25/2023: the self-assessment covers 01/01–31/12 of the year assessed."""
+
+    code = "assessment_year_not_started"
+    default_message = _(
+        "The self-assessment of %(year)s covers 01/01/%(year)s–31/12/%(year)s: "
+        "it cannot start before the year has begun."
+    )
+
+
+class AssessmentNotEditableError(AssessmentError):
+    code = "assessment_not_editable"
+    http_status = 409
+    default_message = _(
+        "This assessment is “%(status)s”: its scores and evidence can no longer be changed."
+    )
+
+
+class AssessmentIncompleteError(AssessmentError):
+    """The self-assessment cannot be marked complete; the lists say what is missing."""
+
+    code = "assessment_incomplete"
+    default_message = _("The self-assessment is not complete: %(problems)s")
+
+
+class CopyPreviousError(AssessmentError):
+    code = "copy_previous_impossible"
