@@ -312,9 +312,10 @@ def registration_bulk_create(
     _lock_units(proposing_units)
 
     subject_field = f"{SUBJECT_FIELD[kind]}_id"
+    # A subquery, not a list of ids: a ward has tens of thousands of households.
     existing = dict(
         Registration.objects.filter(
-            title=title, year=year, **{f"{subject_field}__in": [pk for pk, _u, _p in eligible]}
+            title=title, year=year, **{f"{subject_field}__in": subjects.order_by().values("pk")}
         ).values_list(subject_field, "status")
         if eligible
         else []
