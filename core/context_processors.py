@@ -18,6 +18,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [
         {"url": reverse("core:home"), "label": _("Overview"), "name": "home"},
         {"url": reverse("units:browser"), "label": _("Administrative units"), "name": "units"},
+        {
+            "url": reverse("recognition:criteria-list"),
+            "label": _("Criteria sets"),
+            "name": "criteria",
+        },
     ]
     if is_tenant_admin(user):
         items.append(

@@ -66,17 +66,24 @@ def threshold_for(rule: SetRule, area_class: str) -> Decimal | None:
 
 
 def grade_for(rule: SetRule, total: Decimal) -> str:
+    """The code of the highest band whose minimum the total reaches ("" below
+    every band: TT 22/2020 calls that "Không đạt")."""
     for band in sorted(rule.grade_bands, key=lambda b: Decimal(str(b["min"])), reverse=True):
         if total >= Decimal(str(band["min"])):
-            return str(band.get("code", band.get("label", "")))
+            return str(band.get("code") or band.get("label") or "")
     return ""
 
 
 def score_points(
     rule: SetRule, points: Mapping[Any, Decimal | None], area_class: str = "normal"
 ) -> Result:
-    """Total, pass/fail and grade for the points method; unscored indicators count
-    as missing (the result is then incomplete and not passed)."""
+    """Total, pass/fail and grade for the points method.
+
+    Unscored indicators count as missing: the result is then incomplete, not
+    passed and without a grade. An indicator below its own minimum (or, when
+    it has none, the set's) fails the subject whatever its total, and leaves
+    it without a grade.
+    """
     missing = tuple(i.code for i in rule.indicators if points.get(i.key) is None)
     total = sum(
         (Decimal(points[i.key] or 0) for i in rule.indicators if points.get(i.key) is not None),
@@ -95,17 +102,17 @@ def score_points(
     threshold = threshold_for(rule, area_class)
     complete = not missing
     passed: bool | None
-    if not complete:
+    if not complete or below:
         passed = False
     elif threshold is None:
         passed = None  # the set has no threshold yet (draft): no verdict
     else:
-        passed = total >= threshold and not below
+        passed = total >= threshold
     return Result(
         total=total,
         passed=passed,
         level=None,
-        grade=grade_for(rule, total) if rule.grade_bands else "",
+        grade=grade_for(rule, total) if complete and not below else "",
         complete=complete,
         below_minimum=tuple(below),
         missing=missing,
@@ -145,6 +152,16 @@ def reach_level(rule: SetRule, achieved: Mapping[Any, int | None]) -> Result:
     )
 
 
+def requirement_levels(requirements: Mapping[str, Any] | None) -> frozenset[int]:
+    """The levels at which an indicator states a requirement: keys that are
+    level numbers with a non-blank text (a blank level-2 text asks nothing)."""
+    levels: set[int] = set()
+    for key, text in (requirements or {}).items():
+        if str(key).isdigit() and str(text or "").strip():
+            levels.add(int(key))
+    return frozenset(levels)
+
+
 def rule_from_set(criteria_set: Any) -> SetRule:
     """Build the scoring rule of a :class:`~recognition.models.CriteriaSet`."""
     from recognition.models import Indicator
@@ -155,7 +172,7 @@ def rule_from_set(criteria_set: Any) -> SetRule:
             code=ind.code,
             max_points=ind.max_points,
             min_points=ind.min_points,
-            requirement_levels=frozenset(int(k) for k in (ind.requirements or {})),
+            requirement_levels=requirement_levels(ind.requirements),
         )
         for ind in Indicator.objects.filter(criterion__criteria_set=criteria_set).order_by(
             "criterion__order", "order"
@@ -171,8 +188,13 @@ def rule_from_set(criteria_set: Any) -> SetRule:
     )
 
 
+def _level(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
 def score(rule: SetRule, values: Mapping[Any, Any], area_class: str = "normal") -> Result:
-    """Dispatch on the set's method: ``values`` are points or achieved levels."""
+    """Dispatch on the set's method: ``values`` are points or achieved levels
+    (``None`` or ``""`` for an indicator not scored yet)."""
     if rule.method == "levels":
-        return reach_level(rule, {k: (None if v is None else int(v)) for k, v in values.items()})
+        return reach_level(rule, {k: _level(v) for k, v in values.items()})
     return score_points(rule, {k: _dec(v) for k, v in values.items()}, area_class)

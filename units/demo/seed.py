@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.services import user_ensure
+from recognition.shipped import load_shipped_criteria
 from units import services
 from units.models import AdministrativeUnit, Tenant
 from units.roles import Role
@@ -134,6 +135,7 @@ def seed_demo() -> dict[str, int]:
         )
         unit = AdministrativeUnit.objects.get(tenant=tenant, code=spec["unit"])
         services.role_assign(actor=None, user=user, unit=unit, role=spec["role"])
+    load_shipped_criteria()  # the national criteria sets (recognition/shipped/)
     return {
         "tenants": Tenant.objects.count(),
         "units": AdministrativeUnit.objects.count(),
