@@ -23,6 +23,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "label": _("Criteria sets"),
             "name": "criteria",
         },
+        {
+            "url": reverse("recognition:assessment-list"),
+            "label": _("Self-assessments"),
+            "name": "assessments",
+        },
     ]
     if is_tenant_admin(user):
         items.append(
