@@ -1,0 +1,351 @@
+"""Reads on dossiers, their items, the reviewer's queue, timelines and review chains.
+
+Every function that serves a request takes the user and scopes through
+:mod:`units.selectors`: a dossier is visible to whoever sees its proposing
+unit (its ward, and the reviewers above it, whose subtrees contain it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from core.models import AuditEvent
+from core.text import fold
+from recognition.models import (
+    Assessment,
+    AssessmentStatus,
+    Dossier,
+    DossierStatus,
+    Evidence,
+    Indicator,
+    ReviewChain,
+)
+from recognition.transitions import REVIEWER, WARD
+from units.levels import Level
+from units.selectors import parse_public_id, scope_queryset
+
+A = AssessmentStatus
+D = DossierStatus
+
+#: Joins that name an assessment's subject without one query per row.
+SUBJECT_RELATED: tuple[str, ...] = (
+    "registration",
+    "registration__household",
+    "registration__clan",
+    "registration__organisation",
+    "registration__citizen",
+    "registration__subject_unit",
+)
+
+
+def subject_label(assessment: Assessment) -> str:
+    """The subject's name (household code and head, clan, citizen…)."""
+    return str(assessment.registration.subject)
+
+
+def missing_evidence_q() -> Exists:
+    """True for an assessment with an evidence-required indicator that has no file."""
+    files = Evidence.objects.filter(
+        assessment_id=OuterRef(OuterRef("pk")), indicator=OuterRef("pk")
+    )
+    return Exists(
+        Indicator.objects.filter(
+            criterion__criteria_set_id=OuterRef("criteria_set_id"), evidence_required=True
+        ).exclude(Exists(files))
+    )
+
+
+_DOSSIER_RELATED = ("proposing_unit", "reviewing_unit")
+
+
+def scope_label(level: str) -> str:
+    """The display name of a dossier's subject level ("" when it has none)."""
+    return str(Level(level).label) if level in Level.values else ""
+
+
+def dossiers_for_user(user: Any) -> QuerySet[Dossier]:
+    """Dossiers whose proposing unit the user sees."""
+    return scope_queryset(
+        Dossier.objects.select_related(*_DOSSIER_RELATED), user, unit_field="proposing_unit"
+    )
+
+
+def get_dossier_for_user(user: Any, public_id: Any) -> Dossier:
+    dossier = dossiers_for_user(user).filter(public_id=parse_public_id(public_id)).first()
+    if dossier is None:
+        raise Http404
+    return dossier
+
+
+def _with_item_counts(qs: QuerySet[Dossier]) -> QuerySet[Dossier]:
+    return qs.annotate(
+        item_count=Count("items"),
+        submitted_count=Count("items", filter=Q(items__status=A.SUBMITTED)),
+        approved_count=Count("items", filter=Q(items__status=A.APPROVED)),
+        returned_count=Count("items", filter=Q(items__status=A.RETURNED)),
+        rejected_count=Count("items", filter=Q(items__status=A.REJECTED)),
+    )
+
+
+def ward_dossiers(user: Any, *, year: int | None = None, title: str = "") -> QuerySet[Dossier]:
+    """The dossiers of the units where the user prepares dossiers."""
+    qs = scope_queryset(
+        Dossier.objects.select_related(*_DOSSIER_RELATED),
+        user,
+        unit_field="proposing_unit",
+        roles=WARD,
+    )
+    if year:
+        qs = qs.filter(year=year)
+    if title:
+        qs = qs.filter(title=title)
+    return _with_item_counts(qs).order_by("-year", "proposing_unit__sort_name", "title")
+
+
+def review_dossiers(user: Any) -> QuerySet[Dossier]:
+    """Dossiers sent to a unit the user reviews (at it or above it); drafts stay
+    with their ward."""
+    return scope_queryset(
+        Dossier.objects.select_related(*_DOSSIER_RELATED),
+        user,
+        unit_field="reviewing_unit",
+        roles=REVIEWER,
+    ).exclude(status=D.DRAFT)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = D.SUBMITTED
+    title: str = ""
+    year: int | None = None
+    q: str = ""
+
+
+def review_queue(user: Any, filters: QueueFilters) -> QuerySet[Dossier]:
+    """The reviewer's queue, oldest submission first, with item counts per status."""
+    return _with_item_counts(_filtered_queue(user, filters)).order_by(
+        "submitted_at", "proposing_unit__sort_name", "pk"
+    )
+
+
+def _filtered_queue(user: Any, filters: QueueFilters) -> QuerySet[Dossier]:
+    qs = review_dossiers(user)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.title:
+        qs = qs.filter(title=filters.title)
+    if filters.year:
+        qs = qs.filter(year=filters.year)
+    if filters.q:
+        term = filters.q.strip()
+        qs = qs.filter(
+            Q(proposing_unit__search_name__contains=fold(term))
+            | Q(proposing_unit__code__istartswith=term)
+        )
+    return qs
+
+
+def queue_counts(user: Any, filters: QueueFilters) -> dict[str, int]:
+    """Dossiers per status under the other filters (the queue's tabs)."""
+    base = _filtered_queue(
+        user, QueueFilters(status="", title=filters.title, year=filters.year, q=filters.q)
+    )
+    rows = base.order_by().values_list("status").annotate(n=Count("pk"))
+    counts: dict[str, int] = {str(s): 0 for s in (D.SUBMITTED, D.RETURNED, D.APPROVED)}
+    counts.update({str(status): n for status, n in rows.values_list("status", "n")})
+    return counts
+
+
+def dossier_items(dossier: Dossier) -> QuerySet[Assessment]:
+    """The dossier's items with their subject, evidence count and missing-evidence
+    flag, in a single query."""
+    return (
+        Assessment.objects.filter(dossier=dossier)
+        .select_related(*SUBJECT_RELATED, "unit")
+        .annotate(evidence_count=Count("evidence"), missing_evidence=missing_evidence_q())
+        .order_by("unit__sort_name", "registration__pk")
+    )
+
+
+def get_item(dossier: Dossier, public_id: Any) -> Assessment:
+    item = (
+        Assessment.objects.filter(dossier=dossier, public_id=parse_public_id(public_id))
+        .select_related(*SUBJECT_RELATED, "criteria_set", "unit")
+        .first()
+    )
+    if item is None:
+        raise Http404
+    return item
+
+
+def items_for_reviewer(user: Any) -> QuerySet[Assessment]:
+    """Assessments in dossiers the user reviews."""
+    return Assessment.objects.filter(dossier__in=review_dossiers(user).values("pk"))
+
+
+def get_review_item_for_user(user: Any, public_id: Any) -> Assessment:
+    """An item the user may see through its dossier (404 otherwise)."""
+    item = (
+        Assessment.objects.filter(
+            public_id=parse_public_id(public_id),
+            dossier__in=dossiers_for_user(user).values("pk"),
+        )
+        .select_related(*SUBJECT_RELATED, "criteria_set", "unit", "dossier")
+        .first()
+    )
+    if item is None:
+        raise Http404
+    return item
+
+
+# --- Timeline ----------------------------------------------------------------------
+
+ACTION_LABELS: dict[str, Any] = {
+    "dossier.create": gettext_lazy("Dossier created"),
+    "dossier.add_items": gettext_lazy("Items added to the dossier"),
+    "dossier.remove_items": gettext_lazy("Items removed from the dossier"),
+    "dossier.submit": gettext_lazy("Dossier submitted for review"),
+    "dossier.return": gettext_lazy("Dossier returned for correction"),
+    "dossier.approve": gettext_lazy("Review finished"),
+    "dossier.notified": gettext_lazy("E-mail sent"),
+    "assessment.submit": gettext_lazy("Submitted in the dossier"),
+    "assessment.return": gettext_lazy("Returned for correction"),
+    "assessment.approve": gettext_lazy("Approved"),
+    "assessment.reject": gettext_lazy("Not approved"),
+    "assessment.review_score": gettext_lazy("Scored by the reviewer"),
+    "assessment.complete": gettext_lazy("Self-assessment completed"),
+    "assessment.reopen": gettext_lazy("Self-assessment reopened"),
+    "assessment.recognise": gettext_lazy("Recognised"),
+}
+
+NOTIFIED_EVENTS: dict[str, Any] = {
+    "submitted": gettext_lazy("to the reviewers"),
+    "returned": gettext_lazy("to the ward: dossier returned"),
+    "reviewed": gettext_lazy("to the ward: review finished"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: dt.datetime
+    actor: str
+    subject: str
+    label: str
+    detail: str
+    reason: str
+
+
+def dossier_events(dossier: Dossier) -> QuerySet[AuditEvent]:
+    """Audit events of the dossier and of its items, oldest first."""
+    item_ids = [
+        str(u)
+        for u in Assessment.objects.filter(dossier=dossier).values_list("public_id", flat=True)
+    ]
+    return (
+        AuditEvent.objects.filter(tenant_id=dossier.tenant_id)
+        .filter(
+            Q(object_type="recognition.dossier", object_id=str(dossier.public_id))
+            | Q(object_type="recognition.assessment", object_id__in=item_ids)
+        )
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+
+
+def _status_label(value: Any) -> str:
+    for choices in (A, D):
+        if value in choices.values:
+            return str(choices(value).label)
+    return str(value or "")
+
+
+def _detail(event: AuditEvent) -> str:
+    after = event.after or {}
+    action = event.action
+    if action in {"dossier.add_items", "dossier.remove_items"}:
+        count = int(after.get("count", 0))
+        return ngettext("%(count)s item", "%(count)s items", count) % {"count": count}
+    if action == "dossier.submit":
+        return _("submission %(number)s, %(count)s items sent") % {
+            "number": after.get("submission", ""),
+            "count": after.get("items", 0),
+        }
+    if action == "dossier.approve":
+        return _("%(approved)s approved, %(rejected)s not approved") % {
+            "approved": after.get("approved", 0),
+            "rejected": after.get("rejected", 0),
+        }
+    if action == "dossier.notified":
+        return _("%(whom)s (%(count)s recipients)") % {
+            "whom": NOTIFIED_EVENTS.get(after.get("event", ""), ""),
+            "count": after.get("recipients", 0),
+        }
+    if action == "dossier.create" and after.get("reviewing_unit"):
+        return _("reviewing unit code %(code)s") % {"code": after["reviewing_unit"]}
+    if action == "assessment.review_score":
+        total = after.get("final_total")
+        level = after.get("final_level")
+        if total is not None:
+            return _("final total %(total)s") % {"total": total}
+        if level is not None:
+            return _("final level %(level)s") % {"level": level}
+    return ""
+
+
+def timeline_entries(events: Iterable[AuditEvent]) -> list[TimelineEntry]:
+    """Vietnamese lines for a page of audit events (item names in one query)."""
+    events = list(events)
+    item_ids = {e.object_id for e in events if e.object_type == "recognition.assessment"}
+    labels = {
+        str(a.public_id): subject_label(a)
+        for a in Assessment.objects.filter(public_id__in=item_ids).select_related(*SUBJECT_RELATED)
+    }
+    out = []
+    for e in events:
+        label = ACTION_LABELS.get(e.action)
+        if label is None:
+            before = (e.before or {}).get("status")
+            after = (e.after or {}).get("status")
+            label = (
+                f"{_status_label(before)} → {_status_label(after)}" if before or after else e.action
+            )
+        out.append(
+            TimelineEntry(
+                when=e.created_at,
+                actor=e.actor.display_name if e.actor else _("System"),
+                subject=labels.get(e.object_id, "")
+                if e.object_type == "recognition.assessment"
+                else "",
+                label=str(label),
+                detail=_detail(e),
+                reason=str((e.after or {}).get("reason", "")),
+            )
+        )
+    return out
+
+
+# --- Review chains ----------------------------------------------------------------------
+
+
+def review_chains_for_user(user: Any) -> QuerySet[ReviewChain]:
+    """The review chains of the user's tenant."""
+    if not getattr(user, "is_authenticated", False) or user.tenant_id is None:
+        return ReviewChain.objects.none()
+    return ReviewChain.objects.filter(tenant_id=user.tenant_id).order_by(
+        "title", "scope_level", "valid_from"
+    )
+
+
+def get_chain_for_user(user: Any, public_id: Any) -> ReviewChain:
+    chain = review_chains_for_user(user).filter(public_id=parse_public_id(public_id)).first()
+    if chain is None:
+        raise Http404
+    return chain
