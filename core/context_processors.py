@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from units.selectors import is_read_only, is_tenant_admin, user_grants
+from units.roles import Role
+from units.selectors import has_any_role, is_read_only, is_tenant_admin, user_grants
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -29,6 +30,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "name": "assessments",
         },
     ]
+    if has_any_role(user, {Role.WARD_OFFICIAL, Role.TENANT_ADMIN}):
+        items.append(
+            {"url": reverse("recognition:dossier-list"), "label": _("Dossiers"), "name": "dossiers"}
+        )
+    if has_any_role(user, {Role.REVIEWER, Role.TENANT_ADMIN}):
+        items.append(
+            {"url": reverse("recognition:review-queue"), "label": _("Review"), "name": "review"}
+        )
     if is_tenant_admin(user):
         items.append(
             {"url": reverse("accounts:user-list"), "label": _("Users and roles"), "name": "users"}
