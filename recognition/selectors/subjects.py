@@ -16,7 +16,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
+from core.models import AuditEvent
 from core.text import fold, nfc
 from recognition.models import Citizen, Clan, Household, Organisation
 from recognition.models.subjects import SubjectBase
@@ -256,3 +258,29 @@ def can_see_national_id(user: Any, citizen: Citizen) -> bool:
     """The full ID number is for the officials who keep the record: a ward
     official, a neighbourhood lead or an administrator over the citizen's unit."""
     return bool(roles_at(user, citizen.unit) & NATIONAL_ID_READERS)
+
+
+#: How the detail page names each step of a subject's timeline.
+TIMELINE_LABELS: dict[str, Any] = {
+    "create": _("Added"),
+    "update": _("Edited"),
+    "deactivate": _("Marked inactive"),
+    "activate": _("Active again"),
+}
+
+
+def subject_timeline(subject: Any, *, limit: int = 50) -> list[AuditEvent]:
+    """The audit events of one subject (already known to be in scope), newest first,
+    each with a ``label``."""
+    events = list(
+        AuditEvent.objects.filter(
+            tenant_id=subject.tenant_id,
+            object_type=subject._meta.label_lower,
+            object_id=str(subject.public_id),
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    for event in events:
+        event.label = TIMELINE_LABELS.get(event.action.rsplit(".", 1)[-1], event.action)  # type: ignore[attr-defined]
+    return events
