@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http.response import HttpResponseBase
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -319,12 +319,12 @@ def list_assessments(
     response={200: AssessmentDetailOut, 201: AssessmentDetailOut},
     summary="Start the self-assessment of a registration (idempotent)",
 )
-def start_assessment(request: AuthedRequest, payload: StartIn) -> tuple[int, Assessment]:
+def start_assessment(request: AuthedRequest, payload: StartIn) -> Status[Assessment]:
     registration = get_registration_for_user(request.user, payload.registration)
     require_write(request.user, registration.unit)
     existed = Assessment.objects.filter(registration=registration).exists()
     assessment = services.assessment_start(actor=request.user, registration=registration)
-    return (200 if existed else 201), _detail(assessment)
+    return Status(200 if existed else 201, _detail(assessment))
 
 
 @router.get("/{public_id}", response=AssessmentDetailOut, summary="One self-assessment")
@@ -421,14 +421,14 @@ def upload_evidence(
     public_id: str,
     indicator: Form[str | None] = None,
     file: File[UploadedFile | None] = None,
-) -> tuple[int, Evidence]:
+) -> Status[Evidence]:
     """Both parts are optional in the schema so that a request without them
     gets the service's Vietnamese message (400), after the scope checks."""
     assessment = _writable(request, public_id)
     evidence = evidence_services.evidence_upload(
         actor=request.user, assessment=assessment, indicator_public_id=indicator or "", file=file
     )
-    return 201, Evidence.objects.select_related("indicator").get(pk=evidence.pk)
+    return Status(201, Evidence.objects.select_related("indicator").get(pk=evidence.pk))
 
 
 @router.get(

@@ -140,6 +140,7 @@ class EvidenceUploadForm(forms.Form):
         label=_("Evidence file"),
         allow_empty_file=True,
         max_length=1000,
+        error_messages={"required": _("Choose a file to upload.")},
         widget=forms.ClearableFileInput(attrs={"accept": ""}),
     )
 

@@ -7,6 +7,7 @@ assessment's unit, the subject's unit); outside it the answer is 404.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -269,7 +270,12 @@ def _text(key: str, value: Any) -> str:
         return ", ".join(_text(key, v) for v in value)
     text = str(value)
     if key.endswith("_total") or key == "scores":
-        text = text.replace(".", ",")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return text
+        # 20.00 -> "20", 25.50 -> "25,5" (Vietnamese decimal comma)
+        text = f"{number.normalize():f}".replace(".", ",") if number.is_finite() else text
     return text
 
 
