@@ -25,6 +25,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "name": "criteria",
         },
         {
+            "url": reverse("recognition:household-list"),
+            "label": _("Subjects"),
+            "name": "subjects",
+        },
+        {
+            "url": reverse("recognition:registration-list"),
+            "label": _("Registrations"),
+            "name": "registrations",
+        },
+        {
             "url": reverse("recognition:assessment-list"),
             "label": _("Self-assessments"),
             "name": "assessments",
