@@ -44,7 +44,7 @@ class CriteriaSetForm(forms.Form):
     """The set's own fields; ``code`` only when the set is created."""
 
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Short code"),
         max_length=64,
         help_text=_("A short name that stays the same across versions, e.g. GDHT-2025."),
     )
@@ -258,7 +258,7 @@ class RemoveCriterionForm(VersionForm):
 
 
 class CriterionForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=32, help_text=_("e.g. TC1"))
+    code = forms.CharField(label=_("Short code"), max_length=32, help_text=_("e.g. TC1"))
     name = forms.CharField(label=_("Name"), max_length=500)
     description = forms.CharField(label=_("Description"), required=False, widget=_text_area(2))
     max_points = points_field(
@@ -302,7 +302,7 @@ class IndicatorForm(forms.Form):
     """One indicator: points for the points method, a requirement per level
     for the levels method."""
 
-    code = forms.CharField(label=_("Code"), max_length=32, help_text=_("e.g. 1.1"))
+    code = forms.CharField(label=_("Short code"), max_length=32, help_text=_("e.g. 1.1"))
     text = forms.CharField(label=_("Text"), widget=_text_area(3))
     guidance = forms.CharField(
         label=_("Guidance and evidence"), required=False, widget=_text_area(2)
