@@ -46,6 +46,7 @@ from recognition.selectors.assessment import (
     get_evidence_for_user,
     get_registration_for_user,
     latest_year,
+    registrations_page,
     subject_label,
 )
 from recognition.services import assessment as services
@@ -117,9 +118,9 @@ def assessment_list_view(request: AuthedRequest) -> HttpResponse:
         year = latest_year(request.user)
     q = params.get("q", "").strip()[:100]
     queryset = assessment_list(request.user, unit=unit, title=title, year=year, status=status, q=q)
-    page = Paginator(queryset, PAGE_SIZE).get_page(params.get("page"))
+    page = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE).get_page(params.get("page"))
     rows = []
-    for reg in page.object_list:
+    for reg in registrations_page(list(page.object_list)):
         try:
             assessment = reg.assessment
         except Assessment.DoesNotExist:
