@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from recognition.models import Registration, RegistrationStatus
@@ -144,13 +144,13 @@ def list_registrations(
 
 
 @router.post("", response={201: RegistrationOut}, summary="Register one subject")
-def create_registration(request: HttpRequest, payload: RegistrationIn) -> tuple[int, Registration]:
+def create_registration(request: HttpRequest, payload: RegistrationIn) -> Status[Registration]:
     subject = get_subject_for_user(request.user, candidate_kind(payload.title), payload.subject)
     require_subject_write(request.user, subject_unit(subject))
     registration = services.registration_create(
         actor=request.user, title=payload.title, year=payload.year, subject=subject
     )
-    return 201, _registration(registration.pk)
+    return Status(201, _registration(registration.pk))
 
 
 @router.post("/bulk", response=BulkOut, summary="Register many subjects at once")

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from core.exceptions import ConcurrentEditError
@@ -240,7 +240,7 @@ def list_households(request: HttpRequest, filters: Query[SubjectFilter]) -> Quer
 
 
 @router.post("/households", response={201: HouseholdOut}, summary="Add a household")
-def create_household(request: HttpRequest, payload: HouseholdIn) -> tuple[int, Household]:
+def create_household(request: HttpRequest, payload: HouseholdIn) -> Status[Household]:
     unit = _unit(request, payload.unit)
     require_subject_write(request.user, unit)
     household = services.household_create(
@@ -251,7 +251,7 @@ def create_household(request: HttpRequest, payload: HouseholdIn) -> tuple[int, H
         address=payload.address,
         member_count=payload.member_count,
     )
-    return 201, household
+    return Status(201, household)
 
 
 @router.get("/households/{public_id}", response=HouseholdOut, summary="One household")
@@ -297,7 +297,7 @@ def list_clans(request: HttpRequest, filters: Query[SubjectFilter]) -> QuerySet[
 
 
 @router.post("/clans", response={201: ClanOut}, summary="Add a clan")
-def create_clan(request: HttpRequest, payload: ClanIn) -> tuple[int, Clan]:
+def create_clan(request: HttpRequest, payload: ClanIn) -> Status[Clan]:
     unit = _unit(request, payload.unit)
     require_subject_write(request.user, unit)
     clan = services.clan_create(
@@ -308,7 +308,7 @@ def create_clan(request: HttpRequest, payload: ClanIn) -> tuple[int, Clan]:
         member_count=payload.member_count,
         home_units=_units(request, payload.home_units),
     )
-    return 201, clan
+    return Status(201, clan)
 
 
 @router.get("/clans/{public_id}", response=ClanOut, summary="One clan")
@@ -356,7 +356,7 @@ def list_organisations(
 
 
 @router.post("/organisations", response={201: OrganisationOut}, summary="Add an organisation")
-def create_organisation(request: HttpRequest, payload: OrganisationIn) -> tuple[int, Organisation]:
+def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status[Organisation]:
     unit = _unit(request, payload.unit)
     require_subject_write(request.user, unit)
     organisation = services.organisation_create(
@@ -367,7 +367,7 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> tuple[
         address=payload.address,
         member_count=payload.member_count,
     )
-    return 201, organisation
+    return Status(201, organisation)
 
 
 @router.get("/organisations/{public_id}", response=OrganisationOut, summary="One organisation")
@@ -429,7 +429,7 @@ def list_citizens(request: HttpRequest, filters: Query[SubjectFilter]) -> QueryS
 
 
 @router.post("/citizens", response={201: CitizenDetailOut}, summary="Add a citizen")
-def create_citizen(request: HttpRequest, payload: CitizenIn) -> tuple[int, CitizenDetailOut]:
+def create_citizen(request: HttpRequest, payload: CitizenIn) -> Status[CitizenDetailOut]:
     unit = _unit(request, payload.unit)
     require_subject_write(request.user, unit)
     citizen = services.citizen_create(
@@ -440,7 +440,7 @@ def create_citizen(request: HttpRequest, payload: CitizenIn) -> tuple[int, Citiz
         labour_group=payload.labour_group,
         national_id=payload.national_id,
     )
-    return 201, _citizen_detail(request, citizen)
+    return Status(201, _citizen_detail(request, citizen))
 
 
 @router.get(
