@@ -307,13 +307,11 @@ def describe_changes(event: AuditEvent) -> list[Change]:
                     )
                 )
             continue
-        changes.append(
-            Change(
-                label=str(FIELD_LABELS.get(key, key)),
-                before=_text(key, old) if key in before else "",
-                after=_text(key, new) if key in after else "",
-            )
-        )
+        was = _text(key, old) if key in before else ""
+        now = _text(key, new) if key in after else ""
+        if now == "—" and was in ("", "—"):
+            continue  # nothing to say (e.g. no level under a points set)
+        changes.append(Change(label=str(FIELD_LABELS.get(key, key)), before=was, after=now))
     return changes
 
 

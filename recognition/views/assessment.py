@@ -287,6 +287,7 @@ def _result_context(assessment: Assessment, result: services.AssessmentResult) -
     labels = _level_labels(assessment)
     return {
         "result": result,
+        "total_text": format_points(result.total) or "0",
         "grade_label": bands.get(result.grade, result.grade),
         "level_label": labels.get(result.level, "") if result.level is not None else "",
         "max_total": assessment.criteria_set.max_total,
