@@ -520,3 +520,16 @@ def test_a_citizen_subject_never_shows_the_id_number(cycle, login):
     html = login(cycle.cast.ward_official).get(reverse("recognition:assessment-list")).content
     assert "Lê Thị Học" in html.decode() and b"079180001234" not in html
     assert reg.pk
+
+
+def test_writes_by_a_reviewer_are_403_and_by_another_ward_404(cycle, login):
+    a = start(cycle.cast, cycle.registration)
+    reviewer = login(cycle.cast.reviewer)
+    assert reviewer.post(detail_url(a), form_data(a, {"1.1": "30"})).status_code == 403
+    upload_url = url("assessment-evidence-upload", a)
+    body = {"indicator": ids_by_code(a)["2.1"], "file": upload("a.pdf", PDF)}
+    assert reviewer.post(upload_url, body).status_code == 403
+    other = login(cycle.cast.other_tenant_official)
+    for name in ("assessment-detail", "assessment-complete", "assessment-evidence-upload"):
+        assert other.post(url(name, a), {"version": "1"}).status_code == 404
+    assert saved(a)["1.1"] is None and not Evidence.objects.exists()
