@@ -180,9 +180,10 @@ def registration_candidates(
         qs = search_subjects(
             subjects_for_user(user, kind), kind=kind, q=q, unit=unit, active=active
         ).order_by(NAME_FIELD[kind], "pk")
+    # One row at most per subject, title and year (unique constraint): no ordering.
     regs = Registration.objects.filter(
         **{SUBJECT_FIELD[kind]: OuterRef("pk")}, title=title, year=year
-    )
+    ).order_by()
     qs = qs.annotate(
         registration_status=Subquery(regs.values("status")[:1]),
         registration_id=Subquery(regs.values("public_id")[:1]),
