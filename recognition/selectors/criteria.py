@@ -8,6 +8,8 @@ administrator at the tenant's root may change them, everyone else reads.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -39,6 +41,36 @@ def criteria_set_for(
     ).filter(Q(year_to__isnull=True) | Q(year_to__gte=year))
     own = candidates.filter(tenant=tenant).order_by("-version", "-published_at").first()
     return own or candidates.filter(tenant__isnull=True).order_by("-version").first()
+
+
+# --- Rules of the circulars, read from the set ---------------------------------------
+
+
+def recognition_kept_through(criteria_set: CriteriaSet, year_recognised: int) -> int | None:
+    """The last year a recognition is kept: TT 25/2023 Điều 5 khoản 4, "bảo lưu
+    trong thời hạn 3 năm (36 tháng) tiếp theo năm được công nhận" — recognised
+    in 2024, kept through 2027 (RULES.md §2.2). ``None`` when the set says nothing."""
+    if criteria_set.validity_years is None:
+        return None
+    return year_recognised + criteria_set.validity_years
+
+
+def higher_level_allowed_from(criteria_set: CriteriaSet, decided_on: dt.date) -> dt.date | None:
+    """The first day a higher level may be sought: "sau ít nhất 1 năm (12 tháng)
+    kể từ ngày ra quyết định công nhận" (RULES.md §2.2). A day missing from the
+    target month (29/02, 31/…) falls back to the month's last day."""
+    months = criteria_set.upgrade_after_months
+    if months is None:
+        return None
+    index = decided_on.month - 1 + months
+    year, month = decided_on.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(decided_on.day, calendar.monthrange(year, month)[1]))
+
+
+def assessment_period(year: int) -> tuple[dt.date, dt.date]:
+    """The self-assessment covers 01/01 to 31/12 of the year assessed (TTHC
+    1.005097, RULES.md §2.5)."""
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
 # --- Who may do what ---------------------------------------------------------------

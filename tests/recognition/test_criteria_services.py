@@ -3,6 +3,7 @@ publish validation, retire, and an assessment keeping its version."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +25,12 @@ from recognition.exceptions import (
 from recognition.models import Assessment, CriteriaSet, Criterion, Indicator, SetStatus
 from recognition.scoring import rule_from_set, score
 from recognition.selectors.criteria import (
+    assessment_period,
     can_manage_criteria,
     criteria_set_for,
     criteria_sets_for_user,
+    higher_level_allowed_from,
+    recognition_kept_through,
 )
 from recognition.services import criteria as services
 from recognition.shipped import load_shipped_criteria, shipped_definitions
@@ -789,3 +793,19 @@ def test_tenant_set_wins_over_the_shipped_one(cast: Cast) -> None:
         == shipped
     )
     assert Criterion.objects.filter(criteria_set=shipped).count() == 1
+
+
+# --- Rules of the circulars read from the set ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_tt25_validity_upgrade_and_assessment_period() -> None:
+    load_shipped_criteria()
+    tt25 = CriteriaSet.objects.get(tenant__isnull=True, code="TT25-CDHT-XA")
+    assert recognition_kept_through(tt25, 2024) == 2027
+    assert higher_level_allowed_from(tt25, dt.date(2025, 3, 15)) == dt.date(2026, 3, 15)
+    assert higher_level_allowed_from(tt25, dt.date(2024, 2, 29)) == dt.date(2025, 2, 28)
+    assert assessment_period(2025) == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    qd448 = CriteriaSet.objects.get(tenant__isnull=True, code="QD448-GDHT")
+    assert recognition_kept_through(qd448, 2019) is None
+    assert higher_level_allowed_from(qd448, dt.date(2025, 3, 15)) is None
