@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat, Substr
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -243,12 +245,36 @@ class TimelineEntry:
     reason: str
 
 
+def _public_id_text() -> Func:
+    """An assessment's public id as audit events store it (canonical text form),
+    computed in SQL: PostgreSQL casts its native UUID; SQLite keeps 32 hex digits,
+    which are re-hyphenated."""
+    text = Cast("public_id", output_field=CharField())
+    if connection.vendor == "postgresql":
+        return text
+    dash = Value("-")
+    return Concat(
+        Substr(text, 1, 8),
+        dash,
+        Substr(text, 9, 4),
+        dash,
+        Substr(text, 13, 4),
+        dash,
+        Substr(text, 17, 4),
+        dash,
+        Substr(text, 21, 12),
+        output_field=CharField(),
+    )
+
+
 def dossier_events(dossier: Dossier) -> QuerySet[AuditEvent]:
-    """Audit events of the dossier and of its items, oldest first."""
-    item_ids = [
-        str(u)
-        for u in Assessment.objects.filter(dossier=dossier).values_list("public_id", flat=True)
-    ]
+    """Audit events of the dossier and of its items, oldest first (one query with
+    a subquery, whatever the number of items)."""
+    item_ids = (
+        Assessment.objects.filter(dossier=dossier)
+        .annotate(event_id=_public_id_text())
+        .values("event_id")
+    )
     return (
         AuditEvent.objects.filter(tenant_id=dossier.tenant_id)
         .filter(

@@ -27,6 +27,11 @@ urlpatterns: list[URLPattern] = [
     path("review/", review_views.review_queue_view, name="review-queue"),
     path("review/chains/", review_views.review_chain_list_view, name="review-chain-list"),
     path(
+        "review/chains/defaults/",
+        review_views.review_chain_defaults_view,
+        name="review-chain-defaults",
+    ),
+    path(
         "review/chains/<str:public_id>/end/",
         review_views.review_chain_end_view,
         name="review-chain-end",

@@ -94,6 +94,7 @@ def review_queue_view(request: AuthedRequest) -> HttpResponse:
         "filters": filters,
         "titles": Title.choices,
         "is_reviewer": has_any_role(request.user, REVIEWER),
+        "can_configure": _is_tenant_admin(request),
         "tabs": [
             (status, DossierStatus(status).label, n)
             for status, n in queue_counts(request.user, filters).items()
@@ -342,11 +343,20 @@ def review_score_view(request: AuthedRequest, public_id: str) -> HttpResponse:
 # --- Review chains (tenant administrator) -------------------------------------------
 
 
-def _require_tenant_admin(request: AuthedRequest) -> AdministrativeUnit:
+def _tenant_root(request: AuthedRequest) -> AdministrativeUnit | None:
     tenant_id = request.user.tenant_id
     if tenant_id is None:
-        raise PermissionDenied
-    root = AdministrativeUnit.objects.filter(tenant_id=tenant_id, parent__isnull=True).first()
+        return None
+    return AdministrativeUnit.objects.filter(tenant_id=tenant_id, parent__isnull=True).first()
+
+
+def _is_tenant_admin(request: AuthedRequest) -> bool:
+    root = _tenant_root(request)
+    return root is not None and is_admin_at(request.user, root)
+
+
+def _require_tenant_admin(request: AuthedRequest) -> AdministrativeUnit:
+    root = _tenant_root(request)
     if root is None or not is_admin_at(request.user, root):
         raise PermissionDenied
     return root
@@ -357,7 +367,14 @@ def _require_tenant_admin(request: AuthedRequest) -> AdministrativeUnit:
 def review_chain_list_view(request: AuthedRequest) -> HttpResponse:
     """Who proposes, reviews and recognises each title, per period."""
     root = _require_tenant_admin(request)
-    form = ReviewChainForm(request.POST or None)
+    form = ReviewChainForm(
+        request.POST or None,
+        initial={
+            "proposer_level": "commune",
+            "reviewer_level": "district",
+            "recogniser_level": "commune",
+        },
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -386,6 +403,27 @@ def review_chain_list_view(request: AuthedRequest) -> HttpResponse:
         "end_form": ChainEndForm(),
     }
     return render(request, "recognition/review/chain_list.html", context)
+
+
+@login_required
+@require_POST
+def review_chain_defaults_view(request: AuthedRequest) -> HttpResponse:
+    """Add the default chains the tenant lacks (chains already set stay as they are)."""
+    root = _require_tenant_admin(request)
+    created = chain_services.ensure_default_chains(root.tenant, actor=request.user)
+    if created:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s default review chain was added.",
+                "%(count)s default review chains were added.",
+                created,
+            )
+            % {"count": created},
+        )
+    else:
+        messages.info(request, _("Every title already has a review chain."))
+    return redirect("recognition:review-chain-list")
 
 
 @login_required

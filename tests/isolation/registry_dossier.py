@@ -180,6 +180,7 @@ HTML_REGISTRY: dict[str, Entry] = {
     "recognition:review-finish": Entry(reads=(), writes=("POST",), ids=review_dossier_ids),
     "recognition:review-score": Entry(writes=("POST",), ids=review_item_ids),
     "recognition:review-chain-list": Entry(writes=("POST",), body=_chain_form),
+    "recognition:review-chain-defaults": Entry(reads=(), writes=("POST",)),
     "recognition:review-chain-end": Entry(
         reads=(), writes=("POST",), ids=chain_ids, body=lambda cast: {"valid_to": "31/12/2030"}
     ),

@@ -225,9 +225,16 @@ def test_chain_screen_for_the_tenant_admin(cycle, login) -> None:
     chain.refresh_from_db()
     assert str(chain.valid_to) == "2025-12-31"
     district_admin = grant(make_user(cast.tenant, "q1.adm"), cast.district, Role.TENANT_ADMIN)
+    defaults = reverse("recognition:review-chain-defaults")
     for user in (district_admin, cast.reviewer, cast.ward_official, cast.viewer):
         assert login(user).get(url).status_code == 403
         assert login(user).post(end, {"valid_to": "01/06/2025"}).status_code == 403
+        assert login(user).post(defaults).status_code == 403
+    assert ReviewChain.objects.filter(tenant=cast.tenant).count() == 1
+    # The clan chain set above stays; the other defaults are added.
+    assert client.post(defaults).status_code == 302
+    assert ReviewChain.objects.filter(tenant=cast.tenant).count() == 5
+    assert ReviewChain.objects.get(tenant=cast.tenant, title=Title.CLAN).pk == chain.pk
     assert (
         login(cast.other_tenant_official).post(end, {"valid_to": "01/06/2025"}).status_code == 404
     )
