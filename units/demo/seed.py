@@ -113,7 +113,7 @@ def _quận10_neighbourhoods(tenant: Tenant) -> None:
 
 
 @transaction.atomic
-def seed_demo() -> dict[str, int]:
+def seed_demo(*, with_cycle: bool = True) -> dict[str, int]:
     data = json.loads(DATA.read_text(encoding="utf-8"))
     tenants: dict[str, Tenant] = {}
     for spec in data["tenants"]:
@@ -136,6 +136,10 @@ def seed_demo() -> dict[str, int]:
         unit = AdministrativeUnit.objects.get(tenant=tenant, code=spec["unit"])
         services.role_assign(actor=None, user=user, unit=unit, role=spec["role"])
     load_shipped_criteria()  # the national criteria sets (recognition/shipped/)
+    if with_cycle:
+        from recognition.demo.cycle import seed_cycle_demo
+
+        seed_cycle_demo(tenants["hcm"])  # the 2025 cycle of Quận 10
     return {
         "tenants": Tenant.objects.count(),
         "units": AdministrativeUnit.objects.count(),

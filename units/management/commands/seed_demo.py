@@ -8,8 +8,15 @@ from units.demo.seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
 class Command(BaseCommand):
     help = "Load the demo tenants, units and users (idempotent)."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--no-cycle",
+            action="store_true",
+            help="Units, users and criteria sets only, without the 2025 Quận 10 cycle.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        counts = seed_demo()
+        counts = seed_demo(with_cycle=not options["no_cycle"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {counts['tenants']} tenants, {counts['units']} units. "
