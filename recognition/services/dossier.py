@@ -225,10 +225,17 @@ def _parse_ids(values: Iterable[Any]) -> tuple[set[uuid.UUID], list[str]]:
     return ids, bad
 
 
+def _touch(dossier: Dossier) -> None:
+    """A change of the items is a change of the dossier: a submit form showing the
+    old content then fails its version check."""
+    Dossier.objects.filter(pk=dossier.pk).update(version=F("version") + 1)
+
+
 def _attach(*, actor: Any, dossier: Dossier, assessments: list[Assessment]) -> int:
     ids = [a.pk for a in assessments]
-    Assessment.objects.filter(pk__in=ids).update(dossier=dossier)
     if ids:
+        Assessment.objects.filter(pk__in=ids).update(dossier=dossier)
+        _touch(dossier)
         audit_record(
             actor=actor,
             action="dossier.add_items",
@@ -303,6 +310,8 @@ def dossier_remove_items(*, actor: Any, dossier: Dossier, assessment_ids: Iterab
     """
     locked = _lock_for_ward(actor=actor, dossier=dossier)
     wanted, bad = _parse_ids(assessment_ids)
+    if not wanted and not bad:
+        raise DossierItemsError([_("choose at least one assessment")])
     found = list(
         Assessment.objects.filter(dossier=locked, public_id__in=wanted)
         .select_for_update(of=("self",))
@@ -310,14 +319,14 @@ def dossier_remove_items(*, actor: Any, dossier: Dossier, assessment_ids: Iterab
     )
     problems: list[str] = []
     unknown = len(bad) + len(wanted - {a.public_id for a in found})
-    if unknown or not found:
+    if unknown:
         problems.append(
             ngettext(
                 "%(count)s assessment is not in this dossier",
                 "%(count)s assessments are not in this dossier",
-                max(unknown, 1),
+                unknown,
             )
-            % {"count": max(unknown, 1)}
+            % {"count": unknown}
         )
     labels = _labels([a.pk for a in found])
     for a in found:
@@ -329,6 +338,7 @@ def dossier_remove_items(*, actor: Any, dossier: Dossier, assessment_ids: Iterab
     if problems:
         raise DossierItemsError(problems)
     Assessment.objects.filter(pk__in=[a.pk for a in found]).update(dossier=None)
+    _touch(locked)
     audit_record(
         actor=actor,
         action="dossier.remove_items",

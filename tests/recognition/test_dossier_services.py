@@ -351,6 +351,13 @@ def test_submit_refuses_wrong_role_wrong_state_and_stale_version(cycle) -> None:
             actor=cast.ward_official, dossier=dossier, expected_version=dossier.version + 5
         )
     assert _state(dossier) == before
+    # The page showed the dossier before someone else added an item: refused.
+    shown = dossier.version
+    ready_households(cast, cycle.points_set, 1)
+    services.dossier_add_ready(actor=cast.ward_official, dossier=dossier)
+    with pytest.raises(ConcurrentEditError):
+        services.dossier_submit(actor=cast.ward_official, dossier=dossier, expected_version=shown)
+    dossier.refresh_from_db()
     services.dossier_submit(
         actor=cast.ward_official, dossier=dossier, expected_version=dossier.version
     )

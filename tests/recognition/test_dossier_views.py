@@ -112,6 +112,7 @@ def test_submit_shows_the_refusal_list(cycle, login) -> None:
     client = login(cast.ward_official)
     client.post(reverse("recognition:dossier-add", args=[dossier.public_id]), {"all": "1"})
     type(dossier.items.get()).objects.filter(dossier=dossier).update(status=A.DRAFT)
+    dossier.refresh_from_db()
     response = client.post(
         reverse("recognition:dossier-submit", args=[dossier.public_id]),
         {"version": dossier.version},
