@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHES = ["subtree.py"]
+BENCHES = ["subtree.py", "recognition_pages.py"]
 
 
 def main(argv: list[str]) -> int:

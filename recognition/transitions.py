@@ -114,3 +114,66 @@ def apply_transition(
     if on_commit is not None:
         transaction.on_commit(on_commit)
     return locked
+
+
+@transaction.atomic
+def apply_transition_many(
+    *,
+    queryset: models.QuerySet[M],
+    transitions: dict[str, Transition],
+    action: str,
+    actor: Any,
+    role_unit: Any,
+    changes: dict[str, Any] | None = None,
+    audit_after: dict[str, Any] | None = None,
+) -> int:
+    """:func:`apply_transition` for many rows at once, with the same guarantees.
+
+    Locks every row, checks the actor's role once and every row's state, then
+    moves them all in one UPDATE and writes one audit event per row in one
+    INSERT: a ward's dossier of 20,000 households is submitted in seconds, not
+    minutes. All or nothing: one row in the wrong state refuses the lot.
+    """
+    from core.models import AuditEvent
+
+    rule = transitions[action]
+    model = queryset.model
+    rows = list(
+        queryset.select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", "status", "public_id")
+    )
+    if actor is not None and not (roles_at(actor, role_unit) & rule.roles):
+        raise RoleNotAllowedError()
+    wrong = [status for _pk, status, _pid in rows if status not in rule.sources]
+    if wrong:
+        status_field = model._meta.get_field("status")
+        label = dict(getattr(status_field, "choices", None) or []).get(wrong[0], wrong[0])
+        raise TransitionError(
+            TransitionError.default_message % {"status": label}, current=wrong[0], count=len(wrong)
+        )
+    if not rows:
+        return 0
+    ids = [pk for pk, _status, _pid in rows]
+    model.objects.filter(pk__in=ids).update(  # type: ignore[attr-defined]
+        status=rule.target, version=F("version") + 1, **(changes or {})
+    )
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    label = model._meta.label_lower
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                tenant_id=getattr(role_unit, "tenant_id", None),
+                actor=actor_obj,
+                unit=role_unit,
+                action=f"{model._meta.model_name}.{action}",
+                object_type=label,
+                object_id=str(public_id),
+                before={"status": status},
+                after={"status": rule.target, **(audit_after or {})},
+            )
+            for _pk, status, public_id in rows
+        ],
+        batch_size=2000,
+    )
+    return len(rows)

@@ -168,7 +168,7 @@ def _family_assessments(
     assessments, values_of = [], {}
     for registration in registrations:
         strong = rng.random() < 0.85
-        values = {
+        values: dict[Any, Decimal | None] = {
             ind.key: Decimal(rng.randint(8 if strong else 5, 10) if ind.max_points == 10 else 0)
             for ind in indicators
         }

@@ -104,7 +104,7 @@ def community_set() -> dict[str, Any]:
         status="published",
         source_note=f"{DEMO_NOTE}\n\n{data['source_note']}",
     )
-    completions = {
+    completions: dict[str, list[tuple[str, str, str | None]]] = {
         "TC3": [
             ("3.1", "Trung tâm học tập cộng đồng hoạt động thường xuyên, hiệu quả", None),
             ("3.2", "Thư viện, tủ sách cộng đồng phục vụ người dân", None),

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Substr
@@ -175,6 +176,23 @@ def dossier_items(dossier: Dossier) -> QuerySet[Assessment]:
         .annotate(evidence_count=Count("evidence"), missing_evidence=missing_evidence_q())
         .order_by("unit__sort_name", "registration__pk")
     )
+
+
+def dossier_item_page(dossier: Dossier, number: Any, per_page: int) -> Page:
+    """One page of :func:`dossier_items`, fast for dossiers of 20,000 items: the
+    page's ids come from a light ordered query, then only those rows are loaded
+    with their subject and evidence counts (the aggregate never runs over the
+    whole dossier)."""
+    ids = (
+        Assessment.objects.filter(dossier=dossier)
+        .order_by("unit__sort_name", "registration__pk")
+        .values_list("pk", flat=True)
+    )
+    page = Paginator(ids, per_page).get_page(number)
+    wanted = list(page.object_list)
+    rows = {a.pk: a for a in dossier_items(dossier).filter(pk__in=wanted).order_by()}
+    page.object_list = [rows[pk] for pk in wanted if pk in rows]
+    return page
 
 
 def get_item(dossier: Dossier, public_id: Any) -> Assessment:

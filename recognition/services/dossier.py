@@ -58,6 +58,7 @@ from recognition.transitions import (
     DOSSIER_TRANSITIONS,
     WARD,
     apply_transition,
+    apply_transition_many,
 )
 from units.levels import Level
 from units.models import AdministrativeUnit
@@ -530,21 +531,15 @@ def dossier_submit(
     problems = submit_problems(locked)
     if problems:
         raise DossierIncompleteError(problems)
-    ready = list(
-        Assessment.objects.filter(dossier=locked, status=A.READY)
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    submitted = apply_transition_many(
+        queryset=Assessment.objects.filter(dossier=locked, status=A.READY),
+        transitions=ASSESSMENT_TRANSITIONS,
+        action="submit",
+        actor=actor,
+        role_unit=locked.proposing_unit,
+        changes={"return_reason": ""},
+        audit_after={"dossier": str(locked.public_id)},
     )
-    for item in ready:
-        apply_transition(
-            obj=item,
-            transitions=ASSESSMENT_TRANSITIONS,
-            action="submit",
-            actor=actor,
-            role_unit=locked.proposing_unit,
-            changes={"return_reason": ""},
-            audit_after={"dossier": str(locked.public_id)},
-        )
     number = locked.submission_count + 1
     DossierSubmission.objects.create(
         dossier=locked,
@@ -563,7 +558,7 @@ def dossier_submit(
             "submitted_at": timezone.now(),
             "return_reason": "",
         },
-        audit_after={"submission": number, "items": len(ready)},
+        audit_after={"submission": number, "items": submitted},
     )
     notify_dossier(dossier=result, event="submitted", key=f"submitted:{number}", base_url=base_url)
     return result
@@ -663,6 +658,8 @@ def _file_text(entry: dict[str, Any]) -> str:
 def dossier_changes(dossier: Dossier) -> DossierChanges | None:
     """Per item, what changed between the last two submissions (``None`` before
     the first resubmission)."""
+    if dossier.submission_count < 2:
+        return None
     last_two = list(DossierSubmission.objects.filter(dossier=dossier).order_by("-number")[:2])
     if len(last_two) < 2:
         return None

@@ -52,6 +52,7 @@ from recognition.transitions import (
     DOSSIER_TRANSITIONS,
     REVIEWER,
     apply_transition,
+    apply_transition_many,
 )
 
 A = AssessmentStatus
@@ -232,9 +233,30 @@ def items_decide(
             )
     if problems:
         raise DossierItemsError(problems)
-    for a in items:
-        _decide(actor=actor, dossier=locked, item=a, action=action, reason=text)
-    return len(items)
+    chosen = Assessment.objects.filter(pk__in=[a.pk for a in items])
+    changes: dict[str, Any] = {"reviewed_by": _actor_or_none(actor)}
+    after: dict[str, Any] = {"dossier": str(locked.public_id)}
+    if action == "approve":
+        changes["return_reason"] = ""
+        # Approval without a score of the reviewer's own confirms the self-assessment.
+        chosen.filter(final_total__isnull=True, final_level__isnull=True).update(
+            final_total=F("self_total"),
+            final_level=F("self_level"),
+            final_grade=F("self_grade"),
+            final_passed=F("self_passed"),
+        )
+    else:
+        changes["return_reason"] = text
+        after["reason"] = text
+    return apply_transition_many(
+        queryset=chosen,
+        transitions=ASSESSMENT_TRANSITIONS,
+        action=action,
+        actor=actor,
+        role_unit=locked.reviewing_unit,
+        changes=changes,
+        audit_after=after,
+    )
 
 
 def _parse_value(raw: Any, indicator: Indicator, method: str, max_level: int) -> Any:

@@ -30,6 +30,7 @@ from recognition.models import AssessmentStatus, Dossier, DossierStatus, Stage
 from recognition.selectors.dossier import (
     SUBJECT_RELATED,
     dossier_events,
+    dossier_item_page,
     dossier_items,
     get_dossier_for_user,
     scope_label,
@@ -125,7 +126,7 @@ def builder_context(request: AuthedRequest, dossier: Dossier, **extra: Any) -> d
     lock = active_lock(
         unit=dossier.proposing_unit, title=dossier.title, year=dossier.year, stage=Stage.DOSSIER
     )
-    items = Paginator(dossier_items(dossier), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    items = dossier_item_page(dossier, request.GET.get("page"), ITEMS_PER_PAGE)
     context: dict[str, Any] = {
         "dossier": dossier,
         "progress": services.dossier_progress(dossier),

@@ -39,7 +39,7 @@ from recognition.models import (
 )
 from recognition.selectors.dossier import (
     QueueFilters,
-    dossier_items,
+    dossier_item_page,
     get_chain_for_user,
     get_dossier_for_user,
     get_item,
@@ -111,7 +111,7 @@ def may_review(user: Any, dossier: Dossier) -> bool:
 
 def _review_context(request: AuthedRequest, dossier: Dossier, **extra: Any) -> dict[str, Any]:
     can_review = may_review(request.user, dossier) and dossier.status == DossierStatus.SUBMITTED
-    items = Paginator(dossier_items(dossier), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    items = dossier_item_page(dossier, request.GET.get("page"), ITEMS_PER_PAGE)
     recent = list(events_of(dossier).reverse()[:RECENT_EVENTS])
     context: dict[str, Any] = {
         "dossier": dossier,
