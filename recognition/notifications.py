@@ -72,7 +72,9 @@ def notify_dossier(*, dossier: Dossier, event: str, key: str, base_url: str = ""
 
 
 def _link(base_url: str, path: str) -> str:
-    return base_url.rstrip("/") + path if base_url else path
+    """An absolute link: the request's own address, else the SITE_URL setting."""
+    base = base_url or settings.SITE_URL
+    return base.rstrip("/") + path
 
 
 @transaction.atomic

@@ -198,6 +198,8 @@ LOGGING = {
 }
 
 # --- XHHT
+# The public address of the site, for links in e-mails sent outside a request.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 API_PAGE_SIZE = 50
 
 # --- Evidence files (minh chứng) of self-assessments: checked by content, size-limited.

@@ -227,6 +227,7 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.return": _("Returned for correction"),
     "assessment.approve": _("Approved"),
     "assessment.reject": _("Not approved"),
+    "assessment.review_score": _("Scored by the reviewer"),
     "assessment.recognise": _("Recognised"),
 }
 
