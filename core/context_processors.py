@@ -16,45 +16,31 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+
+    def item(url_name: str, label: Any, name: str) -> dict[str, Any]:
+        return {"url": reverse(url_name), "label": label, "name": name}
+
+    # Daily work first; reference lists and administration in one "Catalogues" menu.
     items = [
-        {"url": reverse("core:home"), "label": _("Overview"), "name": "home"},
-        {"url": reverse("units:browser"), "label": _("Administrative units"), "name": "units"},
-        {
-            "url": reverse("recognition:criteria-list"),
-            "label": _("Criteria sets"),
-            "name": "criteria",
-        },
-        {
-            "url": reverse("recognition:household-list"),
-            "label": _("Subjects"),
-            "name": "subjects",
-        },
-        {
-            "url": reverse("recognition:registration-list"),
-            "label": _("Registrations"),
-            "name": "registrations",
-        },
-        {
-            "url": reverse("recognition:assessment-list"),
-            "label": _("Self-assessments"),
-            "name": "assessments",
-        },
+        item("core:home", _("Overview"), "home"),
+        item("recognition:registration-list", _("Registrations"), "registrations"),
+        item("recognition:assessment-list", _("Self-assessments"), "assessments"),
     ]
     if has_any_role(user, {Role.WARD_OFFICIAL, Role.TENANT_ADMIN}):
-        items.append(
-            {"url": reverse("recognition:dossier-list"), "label": _("Dossiers"), "name": "dossiers"}
-        )
+        items.append(item("recognition:dossier-list", _("Dossiers"), "dossiers"))
     if has_any_role(user, {Role.REVIEWER, Role.TENANT_ADMIN}):
-        items.append(
-            {"url": reverse("recognition:review-queue"), "label": _("Review"), "name": "review"}
-        )
+        items.append(item("recognition:review-queue", _("Review"), "review"))
+    catalogues = [
+        item("units:browser", _("Administrative units"), "units"),
+        item("recognition:household-list", _("Subjects"), "subjects"),
+        item("recognition:criteria-list", _("Criteria sets"), "criteria"),
+    ]
     if is_tenant_admin(user):
-        items.append(
-            {"url": reverse("accounts:user-list"), "label": _("Users and roles"), "name": "users"}
-        )
-    items.append(
-        {"url": reverse("accounts:token-list"), "label": _("API tokens"), "name": "tokens"}
-    )
+        catalogues += [
+            item("recognition:review-chain-list", _("Review chains"), "review-chains"),
+            item("accounts:user-list", _("Users and roles"), "users"),
+        ]
+    items.append({"label": _("Catalogues"), "name": "catalogues", "children": catalogues})
     return {
         "nav_items": items,
         "nav_read_only": is_read_only(user),
