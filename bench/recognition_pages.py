@@ -100,7 +100,11 @@ def build(households: int) -> None:
     _family_assessments(tenant, ward, sets["family"], rng)
     dossier = dossier_for(actor=None, proposing_unit=ward, title=Title.FAMILY, year=YEAR)
     dossier_add_ready(actor=None, dossier=dossier)
+    started = time.perf_counter()
     dossier_submit(actor=None, dossier=dossier)
+    print(
+        f"submitted a dossier of {dossier.items.count():,} items: {time.perf_counter() - started:.1f} s"
+    )
     AdministrativeUnit.objects.filter(tenant=tenant).count()
 
 
