@@ -411,14 +411,19 @@ def api_request(
     value: str | None,
     body: dict[str, Any],
     headers: dict[str, str] | None = None,
+    *,
+    cast: Cast | None = None,
 ) -> HttpResponse:
     target, query = path, {}
+    if entry.other_params is not None and cast is not None:
+        for name, other in entry.other_params(cast).items():
+            target = target.replace("{" + name + "}", quote(other, safe=""))
     if entry.query:
         if value is not None:
             query[entry.query] = value
     elif "{" in path:
         assert value is not None, f"{path} needs an id"
-        target = path.replace("{" + entry.path_param + "}", quote(value, safe=""))
+        target = target.replace("{" + entry.path_param + "}", quote(value, safe=""))
     if method == "GET":
         return client.get(target, query, headers=headers)
     return client.generic(
@@ -612,7 +617,9 @@ def test_api_anonymous_is_401(cast: Cast) -> None:
     for method, path, entry, ids in cases:
         value = ids.in_scope if ids else None
         for headers in ({}, {"authorization": "Bearer xhht_bogus_token"}, {"authorization": "x"}):
-            response = api_request(client, method, path, entry, value, entry.body(cast), headers)
+            response = api_request(
+                client, method, path, entry, value, entry.body(cast), headers, cast=cast
+            )
             if response.status_code != 401:
                 failures.append(f"{_label(method, path, value)} {headers}: {response.status_code}")
     assert len(cases) == len(API_REGISTRY)
@@ -637,7 +644,9 @@ def _api_all_404(
     for method, path, entry, user, values in cases:
         client, headers = auth[user.pk]
         for value in values:
-            response = api_request(client, method, path, entry, value, entry.body(cast), headers)
+            response = api_request(
+                client, method, path, entry, value, entry.body(cast), headers, cast=cast
+            )
             # A typed query filter (?parent=) is validated before the view runs:
             # a value that is not a UUID at all is a 422 validation error.
             expected = 422 if entry.query and not _is_uuid(value) else 404
@@ -683,7 +692,7 @@ def test_api_read_only_user_reads_but_cannot_write(cast: Cast) -> None:
     for method, path, entry, ids in cases:
         value = (ids.viewer or ids.in_scope) if ids else None
         before = db_state()
-        response = api_request(client, method, path, entry, value, entry.body(cast))
+        response = api_request(client, method, path, entry, value, entry.body(cast), cast=cast)
         expected = entry.read_only_status if method in WRITE_METHODS else 200
         if response.status_code != expected:
             failures.append(
@@ -702,7 +711,9 @@ def test_api_in_scope_ids_answer_200(cast: Cast) -> None:
         if method in WRITE_METHODS:
             continue
         client = client_for(ids.actor if ids else cast.admin)
-        response = api_request(client, method, path, entry, ids.in_scope if ids else None, {})
+        response = api_request(
+            client, method, path, entry, ids.in_scope if ids else None, {}, cast=cast
+        )
         if response.status_code != 200:
             failures.append(f"{_label(method, path, None)}: {response.status_code}")
     assert not failures, "in-scope API calls failed:\n" + "\n".join(failures)

@@ -60,6 +60,9 @@ class Entry:
     read_only_reason: str = ""
     query: str | None = None
     path_param: str = "public_id"
+    #: Other path parameters of the operation, filled with in-scope values (e.g.
+    #: the item of a dossier): only ``path_param`` varies between the checks.
+    other_params: Callable[[Cast], dict[str, str]] | None = None
     ok_statuses: frozenset[int] = field(default_factory=lambda: frozenset({200, 302, 403, 405}))
 
 

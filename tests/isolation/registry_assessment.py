@@ -148,12 +148,8 @@ API_REGISTRY: dict[str, Entry] = {
     "POST /api/v1/assessments/{public_id}/copy-previous": Entry(ids=assessment_ids),
     "POST /api/v1/assessments/{public_id}/evidence": Entry(ids=assessment_ids),
     "GET /api/v1/assessments/{public_id}/timeline": Entry(ids=assessment_ids),
-}
-
-EXEMPT_API: dict[str, str] = {
-    "GET /api/v1/assessments/{public_id}/evidence/{evidence_id}": (
-        "two path ids, which the walker cannot fill; its other-tenant, other-subtree, "
-        "malformed-id, anonymous and read-only checks are in "
-        "tests/recognition/test_assessment_api.py::test_evidence_download_isolation"
+    "GET /api/v1/assessments/{public_id}/evidence/{evidence_id}": Entry(
+        ids=assessment_ids,
+        other_params=lambda cast: {"evidence_id": _pid(_world(cast).evidence[0])},
     ),
 }

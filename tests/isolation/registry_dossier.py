@@ -6,9 +6,8 @@ ward of another district of the same tenant, and one in the other tenant;
 plus a review chain in each tenant.
 
 API operations with two path ids (``…/items/{assessment_id}…``) vary the
-dossier id: the walker fills ``{public_id}``; the views resolve the dossier
-(404 outside the scope) and check the write permission (403 read-only)
-before they look at the item id, so every check of the suite applies.
+dossier id (``{public_id}``) while ``other_params`` fills the item id with the
+in-scope dossier's item: a foreign dossier answers 404 even with a valid item.
 """
 
 from __future__ import annotations
@@ -134,6 +133,11 @@ def _item_form(cast: Cast) -> dict[str, Any]:
     return {"item": _pid(_world(cast).items[0])}
 
 
+def _in_scope_item(cast: Cast) -> dict[str, str]:
+    """The second path id of item operations: the item of the in-scope dossier."""
+    return {"assessment_id": _pid(_world(cast).items[0])}
+
+
 def _items_json(cast: Cast) -> dict[str, Any]:
     return {"assessment_ids": [_pid(_world(cast).items[0])]}
 
@@ -191,20 +195,22 @@ API_REGISTRY: dict[str, Entry] = {
     "POST /api/v1/dossiers": Entry(body=_open_json),
     "GET /api/v1/dossiers/{public_id}": Entry(ids=ward_dossier_ids),
     "POST /api/v1/dossiers/{public_id}/items": Entry(ids=ward_dossier_ids, body=_items_json),
-    "DELETE /api/v1/dossiers/{public_id}/items/{assessment_id}": Entry(ids=ward_dossier_ids),
+    "DELETE /api/v1/dossiers/{public_id}/items/{assessment_id}": Entry(
+        ids=ward_dossier_ids, other_params=_in_scope_item
+    ),
     "POST /api/v1/dossiers/{public_id}/submit": Entry(ids=ward_dossier_ids),
     "POST /api/v1/dossiers/{public_id}/return": Entry(ids=review_dossier_ids, body=_reason),
     "POST /api/v1/dossiers/{public_id}/finish": Entry(ids=review_dossier_ids),
     "POST /api/v1/dossiers/{public_id}/items/{assessment_id}/approve": Entry(
-        ids=review_dossier_ids
+        ids=review_dossier_ids, other_params=_in_scope_item
     ),
     "POST /api/v1/dossiers/{public_id}/items/{assessment_id}/return": Entry(
-        ids=review_dossier_ids, body=_reason
+        ids=review_dossier_ids, other_params=_in_scope_item, body=_reason
     ),
     "POST /api/v1/dossiers/{public_id}/items/{assessment_id}/reject": Entry(
-        ids=review_dossier_ids, body=_reason
+        ids=review_dossier_ids, other_params=_in_scope_item, body=_reason
     ),
     "POST /api/v1/dossiers/{public_id}/items/{assessment_id}/score": Entry(
-        ids=review_dossier_ids, body=lambda cast: {"scores": {}}
+        ids=review_dossier_ids, other_params=_in_scope_item, body=lambda cast: {"scores": {}}
     ),
 }
