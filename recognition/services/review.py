@@ -389,21 +389,15 @@ def dossier_return(
     if not text:
         raise ReasonRequiredError()
     locked = lock_for_review(actor=actor, dossier=dossier, expected_version=expected_version)
-    items = list(
-        Assessment.objects.filter(dossier=locked, status=A.SUBMITTED)
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    returned = apply_transition_many(
+        queryset=Assessment.objects.filter(dossier=locked, status=A.SUBMITTED),
+        transitions=ASSESSMENT_TRANSITIONS,
+        action="return",
+        actor=actor,
+        role_unit=locked.reviewing_unit,
+        changes={"return_reason": text, "reviewed_by": _actor_or_none(actor)},
+        audit_after={"reason": text, "dossier": str(locked.public_id)},
     )
-    for item in items:
-        apply_transition(
-            obj=item,
-            transitions=ASSESSMENT_TRANSITIONS,
-            action="return",
-            actor=actor,
-            role_unit=locked.reviewing_unit,
-            changes={"return_reason": text, "reviewed_by": _actor_or_none(actor)},
-            audit_after={"reason": text, "dossier": str(locked.public_id)},
-        )
     result = apply_transition(
         obj=locked,
         transitions=DOSSIER_TRANSITIONS,
@@ -411,7 +405,7 @@ def dossier_return(
         actor=actor,
         role_unit=locked.reviewing_unit,
         changes={"return_reason": text, "reviewed_at": timezone.now()},
-        audit_after={"reason": text, "items_returned": len(items)},
+        audit_after={"reason": text, "items_returned": returned},
     )
     notify_dossier(
         dossier=result,
