@@ -191,7 +191,7 @@ def dossier_item_page(dossier: Dossier, number: Any, per_page: int) -> Page:
     page = Paginator(ids, per_page).get_page(number)
     wanted = list(page.object_list)
     rows = {a.pk: a for a in dossier_items(dossier).filter(pk__in=wanted).order_by()}
-    page.object_list = [rows[pk] for pk in wanted if pk in rows]
+    page.object_list = [rows[pk] for pk in wanted if pk in rows]  # type: ignore[misc]
     return page
 
 
