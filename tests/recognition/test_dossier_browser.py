@@ -1,11 +1,11 @@
 """The dossier and its review in a real browser, on the demo.
 
-``ward.q10.p1`` opens the 2025 family dossier of Phường 1 (its households are
-self-assessed in the demo), adds every ready item and submits it;
-``reviewer.q10`` returns one item with a reason, approves the others and
-finishes the review; the ward sees the reason, the item is fixed (through the
-assessment service: its screen belongs to the self-assessment tests) and the
-ward resubmits; the reviewer sees what changed, approves and finishes.
+``ward.q10.p1`` finishes the self-assessment of a household still being
+assessed in the demo, opens the 2025 family dossier of Phường 1, adds every
+ready item and submits it; ``reviewer.q10`` returns one item with a reason,
+approves the others and finishes the review; the ward sees the reason, opens
+the returned assessment, corrects a score, marks it complete and resubmits;
+the reviewer sees what changed, approves and finishes.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from recognition.models import Assessment, AssessmentStatus, Dossier, DossierStatus
-from recognition.services import assessment as assessment_services
 from recognition.titles import Title
 from tests.browser.conftest import chromium, demo_site, new_page, sign_in  # noqa: F401
 from units.models import Tenant
@@ -53,6 +53,21 @@ def test_submit_return_fix_resubmit_approve(
 ) -> None:
     ward = new_page()
     sign_in(ward, "ward.q10.p1")
+    # Assess: a household of Phường 1 whose self-assessment is not finished.
+    draft = Assessment.objects.filter(
+        registration__proposing_unit__code="27184",
+        registration__title=Title.FAMILY,
+        status=AssessmentStatus.DRAFT,
+    ).first()
+    assert draft is not None
+    ward.goto(cycle_site + reverse("recognition:assessment-detail", args=[draft.public_id]))
+    inputs = ward.locator('input[name^="score_"]')
+    for n in range(inputs.count()):
+        inputs.nth(n).fill("10")
+    expect(ward.get_by_test_id("result-total")).to_contain_text("100")
+    ward.get_by_role("button", name="Lưu và hoàn thành").click()
+    expect(ward.locator(".alert-success")).to_contain_text("Đã hoàn thành")
+    assert Assessment.objects.get(pk=draft.pk).status == AssessmentStatus.READY
     ward.get_by_role("link", name="Hồ sơ", exact=True).click()
     form = ward.get_by_test_id("open-dossier")
     form.get_by_label("Danh hiệu").select_option(Title.FAMILY)
@@ -92,8 +107,14 @@ def test_submit_return_fix_resubmit_approve(
     expect(ward.get_by_test_id("returned")).to_contain_text(REASON)
     first = Assessment.objects.get(pk=first.pk)
     assert first.status == AssessmentStatus.RETURNED
-    assessment_services.assessment_complete(actor=None, assessment=first)
-    ward.reload()
+    # Fix: the ward corrects the returned assessment in its form and completes it.
+    dossier_page = ward.url
+    ward.goto(cycle_site + reverse("recognition:assessment-detail", args=[first.public_id]))
+    ward.locator('input[name^="score_"]').first.fill("9")
+    ward.get_by_role("button", name="Lưu và hoàn thành").click()
+    expect(ward.locator(".alert-success")).to_contain_text("Đã hoàn thành")
+    assert Assessment.objects.get(pk=first.pk).status == AssessmentStatus.READY
+    ward.goto(dossier_page)
     ward.get_by_test_id("submit-dossier").click()
     expect(ward.locator(".alert-success")).to_be_visible()
 
