@@ -21,6 +21,7 @@ from core.http import AuthedRequest
 from recognition.exceptions import DossierError
 from recognition.models import Assessment, Dossier, DossierStatus, Indicator
 from recognition.selectors.dossier import (
+    dossier_item_page,
     dossier_items,
     dossiers_for_user,
     get_dossier_for_user,
@@ -59,7 +60,9 @@ class DossierOut(Schema):
     item_count: int | None = None
 
     @staticmethod
-    def resolve_item_count(obj: Dossier) -> int | None:
+    def resolve_item_count(obj: Dossier | dict[str, Any]) -> int | None:
+        if isinstance(obj, dict):
+            return obj.get("item_count")
         return getattr(obj, "item_count", None)
 
 
@@ -129,6 +132,8 @@ class DossierDetailOut(DossierOut):
     progress: ProgressOut
     changes: ChangesOut | None
     items: list[ItemOut]
+    items_page: int
+    items_pages: int
 
 
 class DossierFilter(Schema):
@@ -167,13 +172,20 @@ class ScoresIn(Schema):
     version: int | None = None
 
 
-def _detail(dossier: Dossier) -> dict[str, Any]:
+#: Items per page of ``GET /dossiers/{id}`` (a ward's dossier may hold 20,000).
+ITEMS_PER_PAGE = 200
+
+
+def _detail(dossier: Dossier, page: int = 1) -> dict[str, Any]:
     progress: DossierProgress = services.dossier_progress(dossier)
     changes: DossierChanges | None = services.dossier_changes(dossier)
+    items = dossier_item_page(dossier, page, ITEMS_PER_PAGE)
     return {
         **{f: getattr(dossier, f) for f in DossierOut.model_fields if f != "item_count"},
-        "items": list(dossier_items(dossier)),
-        "item_count": None,
+        "items": list(items.object_list),
+        "item_count": items.paginator.count,
+        "items_page": items.number,
+        "items_pages": items.paginator.num_pages,
         "progress": progress.__dict__,
         "changes": None
         if changes is None
@@ -218,10 +230,12 @@ def list_dossiers(request: AuthedRequest, filters: Query[DossierFilter]) -> Quer
 
 
 @router.get(
-    "/{public_id}", response=DossierDetailOut, summary="One dossier: items, progress, changes"
+    "/{public_id}",
+    response=DossierDetailOut,
+    summary="One dossier: progress, changes and one page of its items (?page=)",
 )
-def get_dossier(request: AuthedRequest, public_id: str) -> dict[str, Any]:
-    return _detail(get_dossier_for_user(request.user, public_id))
+def get_dossier(request: AuthedRequest, public_id: str, page: int = 1) -> dict[str, Any]:
+    return _detail(get_dossier_for_user(request.user, public_id), page)
 
 
 @router.post(

@@ -148,3 +148,19 @@ def test_resubmission_changes_in_detail(cycle, login) -> None:
     assert changes["previous"] == 1 and changes["current"] == 2
     assert changes["items"][0]["public_id"] == str(b.public_id)
     assert changes["items"][0]["total_after"] == "88"
+
+
+def test_dossier_detail_pages_its_items(cycle, login, monkeypatch) -> None:
+    """A ward's dossier may hold 20,000 items: the detail gives one page at a time."""
+    import recognition.api.dossier as dossier_api
+
+    monkeypatch.setattr(dossier_api, "ITEMS_PER_PAGE", 2)
+    dossier, items = submitted_dossier(cycle.cast, cycle.points_set, count=3)
+    client = login(cycle.cast.reviewer)
+    first = client.get(f"{BASE}/{dossier.public_id}").json()
+    second = client.get(f"{BASE}/{dossier.public_id}", {"page": 2}).json()
+    assert (first["item_count"], first["items_page"], first["items_pages"]) == (3, 1, 2)
+    assert len(first["items"]) == 2 and len(second["items"]) == 1
+    seen = {i["public_id"] for i in first["items"] + second["items"]}
+    assert seen == {str(a.public_id) for a in items}
+    assert client.get(f"{BASE}/{dossier.public_id}", {"page": 99}).json()["items_page"] == 2
