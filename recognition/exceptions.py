@@ -230,3 +230,9 @@ class AssessmentIncompleteError(AssessmentError):
 
 class CopyPreviousError(AssessmentError):
     code = "copy_previous_impossible"
+
+
+class DecisionError(RecognitionError):
+    """A recognition decision cannot be edited, issued or revoked as asked."""
+
+    code = "decision_error"

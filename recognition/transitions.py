@@ -21,6 +21,7 @@ from core.audit import audit_record
 from core.exceptions import ConcurrentEditError
 from recognition.exceptions import RoleNotAllowedError, TransitionError
 from recognition.models import AssessmentStatus as A
+from recognition.models import DecisionStatus as DS
 from recognition.models import DossierStatus as D
 from units.roles import Role
 from units.selectors import roles_at
@@ -50,12 +51,20 @@ ASSESSMENT_TRANSITIONS: dict[str, Transition] = {
     "reject": Transition(frozenset({A.SUBMITTED}), A.REJECTED, REVIEWER),
     # Issued decision (decisions issue).
     "recognise": Transition(frozenset({A.APPROVED}), A.RECOGNISED, REVIEWER),
+    # A later decision revokes the one that recognised it: approved again, so a
+    # corrected decision can recognise it.
+    "unrecognise": Transition(frozenset({A.RECOGNISED}), A.APPROVED, REVIEWER),
 }
 
 DOSSIER_TRANSITIONS: dict[str, Transition] = {
     "submit": Transition(frozenset({D.DRAFT, D.RETURNED}), D.SUBMITTED, WARD),
     "return": Transition(frozenset({D.SUBMITTED}), D.RETURNED, REVIEWER),
     "approve": Transition(frozenset({D.SUBMITTED}), D.APPROVED, REVIEWER),
+}
+
+DECISION_TRANSITIONS: dict[str, Transition] = {
+    "issue": Transition(frozenset({DS.DRAFT}), DS.ISSUED, REVIEWER),
+    "revoke": Transition(frozenset({DS.ISSUED}), DS.REVOKED, REVIEWER),
 }
 
 #: Assessment states in which the ward may still edit scores and evidence.

@@ -19,16 +19,30 @@ from recognition.models.cycle import (
     Registration,
     RegistrationStatus,
 )
+from recognition.models.decision import (
+    Certificate,
+    Decision,
+    DecisionCounter,
+    DecisionItem,
+    DecisionStatus,
+    IssuerProfile,
+    SigningForm,
+)
 from recognition.models.subjects import Citizen, Clan, Household, LabourGroup, Organisation
 
 __all__ = [
     "AreaClass",
     "Assessment",
     "AssessmentStatus",
+    "Certificate",
     "Citizen",
     "Clan",
     "CriteriaSet",
     "Criterion",
+    "Decision",
+    "DecisionCounter",
+    "DecisionItem",
+    "DecisionStatus",
     "Dossier",
     "DossierStatus",
     "DossierSubmission",
@@ -37,6 +51,7 @@ __all__ = [
     "Household",
     "Indicator",
     "IndicatorScore",
+    "IssuerProfile",
     "LabourGroup",
     "LockExtension",
     "Organisation",
@@ -45,5 +60,6 @@ __all__ = [
     "ReviewChain",
     "ScoringMethod",
     "SetStatus",
+    "SigningForm",
     "Stage",
 ]
