@@ -116,8 +116,20 @@ def _same_subject(registration: Registration) -> dict[str, Any]:
 
 
 def decision_date(assessment: Assessment) -> dt.date:
-    """When the assessment was recognised: the time of its "assessment.recognise"
-    audit event (the decisions issue adds real decision dates)."""
+    """When the assessment was recognised: the date of the issued decision
+    whose annex holds it (recognition happens only through a decision). Older
+    data recognised before decisions existed falls back to the time of its
+    "assessment.recognise" audit event."""
+    from recognition.models import DecisionItem, DecisionStatus
+
+    issued_on = (
+        DecisionItem.objects.filter(assessment=assessment, decision__status=DecisionStatus.ISSUED)
+        .order_by("-decision__issued_on")
+        .values_list("decision__issued_on", flat=True)
+        .first()
+    )
+    if issued_on is not None:
+        return issued_on
     event = (
         AuditEvent.objects.filter(
             object_type="recognition.assessment",

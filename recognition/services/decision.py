@@ -62,7 +62,7 @@ from recognition.transitions import (
     apply_transition_many,
 )
 from units.models import AdministrativeUnit
-from units.selectors import ancestors, roles_at
+from units.selectors import roles_at
 
 S = DecisionStatus
 
@@ -124,13 +124,13 @@ def issuer_profile_for(unit: AdministrativeUnit) -> IssuerProfile:
     saved = IssuerProfile.objects.filter(unit=unit).first()
     if saved is not None:
         return saved
-    parents = [a for a in ancestors(unit) if a.pk != unit.pk]
-    parent = parents[-1] if parents else None
     name = _upper(unit.name)
     return IssuerProfile(
         tenant_id=unit.tenant_id,
         unit=unit,
-        parent_agency=f"ỦY BAN NHÂN DÂN {_upper(parent.name)}" if parent else "",
+        # An Ủy ban nhân dân writes no parent agency line (e.g. "ỦY BAN NHÂN DÂN
+        # QUẬN 11" alone, RULES.md §6.3); a Phòng GD&ĐT writes its UBND above it.
+        parent_agency="",
         agency=f"ỦY BAN NHÂN DÂN {name}",
         authority=f"ỦY BAN NHÂN DÂN {name}",
         symbol="QĐ-UBND",
@@ -155,7 +155,13 @@ def issuer_profile_save(
     before = {f: getattr(profile, f) for f in _PROFILE_FIELDS} if profile.pk else None
     for field in _PROFILE_FIELDS:
         if field in data:
-            setattr(profile, field, nfc(str(data[field] or "")).strip())
+            value = data[field]
+            cleaned = (
+                _clean_lines(value)
+                if field in {"legal_bases", "recipients"}
+                else nfc(str(value or ""))
+            )
+            setattr(profile, field, cleaned)
     _check_symbol(profile.symbol)
     profile.full_clean(exclude=["tenant", "unit"])
     profile.save()
@@ -324,6 +330,15 @@ def _clean_text(value: Any) -> str:
     return nfc(str(value or "")).strip()
 
 
+#: Fields holding one entry per line (căn cứ, nơi nhận).
+MULTILINE_FIELDS = frozenset({"legal_bases", "recipients"})
+
+
+def _clean_lines(value: Any) -> str:
+    """NFC each line, drop empty ones, keep one entry per line."""
+    return "\n".join(line for line in (nfc(x) for x in str(value or "").splitlines()) if line)
+
+
 @transaction.atomic
 def decision_update(
     *, actor: Any, decision: Decision, expected_version: int, data: Mapping[str, Any]
@@ -342,6 +357,8 @@ def decision_update(
             value = _articles(value)
         elif field == "issued_on":
             value = value or None
+        elif field in MULTILINE_FIELDS:
+            value = _clean_lines(value)
         elif field == "signing_form":
             value = _clean_text(value)
             if value not in SigningForm.values:
