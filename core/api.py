@@ -71,10 +71,12 @@ def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpRespo
 
 # Routers of every app; each later capability adds its own here.
 from accounts.api import router as accounts_router  # noqa: E402
+from core.api_jobs import router as jobs_router  # noqa: E402
 from units.api import router as units_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/units", units_router)
+api.add_router("/jobs", jobs_router)
 
 from recognition.api import ROUTERS as recognition_routers  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Recognition API routers, mounted under /api/v1/ by core.api."""
 
-from recognition.api import assessment, criteria, dossier, registration, subjects
+from recognition.api import assessment, criteria, decision, dossier, registration, subjects
 
 ROUTERS = [
     ("/criteria-sets", criteria.router),
@@ -8,4 +8,5 @@ ROUTERS = [
     ("/registrations", registration.router),
     ("/assessments", assessment.router),
     ("/dossiers", dossier.router),
+    ("/decisions", decision.router),
 ]

@@ -44,10 +44,12 @@ def approved_dossier(
     and the review finished: the dossier is APPROVED (reviewed today).
 
     By default the cast's ward (under ``cast.district``, reviewed by
-    ``cast.reviewer``); pass ``ward=cast.other_ward, unit=cast.other_neighbourhood``
+    ``cast.reviewer``), or a new ward of that district once the cast's ward has
+    a reviewed dossier; pass ``ward=cast.other_ward, unit=cast.other_neighbourhood``
     for the other district (reviewed by the tenant admin).
     """
-    ward = ward or cast.ward
+    if ward is None:
+        ward, unit = _open_ward(cast)
     reviewer = cast.reviewer if ward.path.startswith(cast.district.path) else cast.admin
     dossier, items = submitted_dossier(cast, criteria_set, count, ward=ward, unit=unit)
     review_services.items_decide(
@@ -74,6 +76,24 @@ def index_households(items: list[Assessment]) -> None:
         Household.objects.filter(pk=household.pk).update(
             search_text=search_text_for(SubjectKind.HOUSEHOLD, household)
         )
+
+
+def _open_ward(cast: Cast) -> tuple[Any, Any]:
+    """The cast's ward while its dossier can still take items; once it is
+    reviewed, a new ward (and neighbourhood) under the same district, so a test
+    can build several approved dossiers."""
+    from recognition.models import DossierStatus
+    from tests.factories import make_unit
+
+    taken = Dossier.objects.filter(proposing_unit=cast.ward, year=YEAR).exclude(
+        status__in=[DossierStatus.DRAFT, DossierStatus.RETURNED]
+    )
+    if not taken.exists():
+        return cast.ward, None
+    n = Dossier.objects.count() + 1
+    ward = make_unit(cast.tenant, cast.district, "phuong", f"Phường Thử {n}", f"27{n:03d}")
+    neighbourhood = make_unit(cast.tenant, ward, "khu_pho", "Khu phố 1", f"27{n:03d}-KP01")
+    return ward, neighbourhood
 
 
 def backdate_review(dossier: Dossier, when: dt.datetime | dt.date) -> None:
