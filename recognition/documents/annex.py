@@ -214,7 +214,7 @@ def render_annex_pdf(
     The rows are measured and packed into pages here, one small ``Table`` per
     page: ReportLab's ``LongTable`` re-creates and re-measures the rest of the
     table at every page break, which made a 5,000-row annex quadratic (~8 s);
-    packing it ourselves is linear (~1.5 s). Each cell is plain text wrapped
+    packing it ourselves is linear (~2 s). Each cell is plain text wrapped
     with the font's metrics, so a row's height is known exactly.
     """
     from reportlab.lib import colors
