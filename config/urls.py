@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from core.api import api
 from core.views import healthz
+from recognition.views.decision import verify_view
 
 
 def _not_offered(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
@@ -21,6 +22,9 @@ urlpatterns = [
     path("me/", include("accounts.urls")),
     path("units/", include("units.urls")),
     path("recognition/", include("recognition.urls")),
+    path("jobs/", include("core.urls_jobs")),
+    # Public: the QR code of a printed certificate points here (no sign-in).
+    path("verify/<str:token>", verify_view, name="verify"),
     path("", include("core.urls")),
 ]
 

@@ -208,3 +208,9 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 EVIDENCE_ALLOWED_TYPES: list[str] = env.list(
     "EVIDENCE_ALLOWED_TYPES", default=["pdf", "jpeg", "png", "docx", "xlsx"]
 )
+
+# --- Public certificate verification (/verify/<token>): requests per client IP.
+VERIFY_RATE_LIMIT = env.str("VERIFY_RATE_LIMIT", default="30/m")
+#: Behind a reverse proxy that overwrites X-Forwarded-For, take the client IP from
+#: its first hop (rate limits); otherwise REMOTE_ADDR is the client.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
