@@ -30,6 +30,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(item("recognition:dossier-list", _("Dossiers"), "dossiers"))
     if has_any_role(user, {Role.REVIEWER, Role.TENANT_ADMIN}):
         items.append(item("recognition:review-queue", _("Review"), "review"))
+        items.append(item("recognition:decision-list", _("Recognition decisions"), "decisions"))
     catalogues = [
         item("units:browser", _("Administrative units"), "units"),
         item("recognition:household-list", _("Subjects"), "subjects"),

@@ -1,6 +1,6 @@
 """Recognition URLs, one module per sub-domain (namespace ``recognition``)."""
 
-from recognition.urls import assessment, criteria, dossier, registration, subjects
+from recognition.urls import assessment, criteria, decision, dossier, registration, subjects
 
 app_name = "recognition"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *registration.urlpatterns,
     *assessment.urlpatterns,
     *dossier.urlpatterns,
+    *decision.urlpatterns,
 ]
