@@ -145,3 +145,12 @@ def test_rate_parsing_and_client_ip(rf) -> None:
     assert client_ip(request) == "10.1.1.1"
     with override_settings(TRUST_X_FORWARDED_FOR=True):
         assert client_ip(request) == "203.0.113.5"
+
+
+def test_the_qr_code_address_is_this_page() -> None:
+    """The certificates print ``<SITE_URL>/verify/<token>``: the same route."""
+    from recognition.documents.certificates import verify_url
+
+    assert verify_url("https://xhht.example.gov.vn/", "abc") == (
+        "https://xhht.example.gov.vn" + reverse("verify", args=["abc"])
+    )
