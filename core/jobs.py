@@ -131,6 +131,7 @@ def _finish(job: Job, status: str, message: str | None) -> None:
     fields: dict[str, Any] = {"status": status, "finished_at": timezone.now()}
     if status == JobStatus.DONE:
         fields["progress"] = 100
+        fields["message"] = ""
     if message is not None:
         fields["message"] = message
     Job.objects.filter(pk=job.pk).update(**fields)

@@ -118,6 +118,7 @@ DOSSIER_PLAN = {
     "27199": "approved",  # Phường 5
     "27202": "in_review",  # Phường 6
     "27196": "draft",  # Phường 7
+    "27187": "approved",  # Phường 8 (reviewed; no decision yet: build one in the demo)
 }
 #: Wards whose own community dossier (TT 25/2023) is sent to the district.
 COMMUNITY_SUBMITTED = {"27190", "27199", "27178"}

@@ -59,9 +59,9 @@ RESULT = Column("Kết quả", 24, lambda _i, r: r.result, centred=True)  # "Đ�
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "household": (
         STT,
-        Column("Mã hộ", 29, lambda _i, r: r.code),
-        Column("Họ và tên chủ hộ", 42, lambda _i, r: r.name),
-        Column("Địa chỉ", 38, lambda _i, r: r.address),
+        Column("Mã hộ", 35, lambda _i, r: r.code),  # "27199-KP01-H001" on one line
+        Column("Họ và tên chủ hộ", 40, lambda _i, r: r.name),
+        Column("Địa chỉ", 34, lambda _i, r: r.address),
         Column("Khu phố/Ấp", 22, lambda _i, r: r.unit_name),
         RESULT,
     ),

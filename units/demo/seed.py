@@ -140,6 +140,9 @@ def seed_demo(*, with_cycle: bool = True) -> dict[str, int]:
         from recognition.demo.cycle import seed_cycle_demo
 
         seed_cycle_demo(tenants["hcm"])  # the 2025 cycle of Quận 10
+        from recognition.demo.decisions import seed_decision_demo
+
+        seed_decision_demo(tenants["hcm"])  # its first recognition decision
     return {
         "tenants": Tenant.objects.count(),
         "units": AdministrativeUnit.objects.count(),
