@@ -85,7 +85,7 @@ def test_progress_of_a_failed_job_says_why_and_offers_a_retry(cast, login) -> No
     # Only a failed job can be retried; without htmx the answer is the job page.
     again = client.post(reverse("jobs:retry", args=[job.public_id]), follow=True)
     assert again.redirect_chain[-1][0] == reverse("jobs:detail", args=[job.public_id])
-    assert any("failed" in str(m) for m in again.context["messages"])
+    assert any("đã thất bại" in str(m) for m in again.context["messages"])
 
 
 def test_retry_runs_the_job_again(cast, login, django_capture_on_commit_callbacks) -> None:

@@ -108,9 +108,9 @@ def test_editor_shows_the_form_and_why_it_cannot_be_issued(cycle, login) -> None
     assert page.context["editable"]
     assert page.context["form"].initial["articles"].startswith("Điều 1.")
     problems = page.context["problems"]
-    assert any("annex is empty" in p for p in problems)
-    assert any("signer" in p for p in problems)
-    assert any("date" in p for p in problems)
+    assert any("Danh sách kèm theo đang trống" in p for p in problems)
+    assert any("người ký" in p for p in problems)
+    assert any("ngày ban hành" in p for p in problems)
     html = page.content.decode()
     assert 'data-testid="issue-problems"' in html
     assert "disabled" in html.split('data-testid="issue-decision"')[0].rsplit("<button", 1)[1]
@@ -118,7 +118,7 @@ def test_editor_shows_the_form_and_why_it_cannot_be_issued(cycle, login) -> None
     response = login(cast.reviewer).post(
         _url("decision-issue", decision), {"version": decision.version}, follow=True
     )
-    assert any("annex is empty" in m for m in _messages(response))
+    assert any("Danh sách kèm theo đang trống" in m for m in _messages(response))
     assert not Job.objects.filter(kind="decision.issue").exists()
 
 
@@ -143,7 +143,7 @@ def test_edit_saves_and_a_stale_version_keeps_the_input(cycle, login) -> None:
     form = response.context["form"]
     assert form["signer_name"].value() == "Lê Thị Mới"
     assert int(form["version"].value()) == decision.version  # a second save applies it
-    assert "Someone else changed this decision" in response.content.decode()
+    assert "Người khác đã thay đổi quyết định này" in response.content.decode()
     decision.refresh_from_db()
     assert decision.signer_name == before
     # Service refusals come back on the form (an article without its number).
@@ -303,7 +303,7 @@ def test_issue_with_a_stale_version_is_refused(cycle, login) -> None:
         {"version": setup.decision.version - 1},
         follow=True,
     )
-    assert any("changed since you opened it" in m for m in _messages(response))
+    assert any("Dự thảo đã thay đổi kể từ khi bạn mở trang" in m for m in _messages(response))
     assert not Job.objects.filter(kind="decision.issue").exists()
 
 
