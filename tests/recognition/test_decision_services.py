@@ -576,7 +576,9 @@ def test_retrying_an_old_job_after_the_draft_was_edited_is_refused(cycle, monkey
     )
     job = run(job_retry(actor=cast.reviewer, job=job))
     assert job.status == JobStatus.FAILED
-    assert "while it was being issued" in job.message or "trong khi" in job.message
+    assert job.message == _(
+        "The draft was changed while it was being issued. Check it and issue it again."
+    )
     decision.refresh_from_db()
     assert decision.status == S.DRAFT
     # A new issue of the edited draft works.
