@@ -10,7 +10,6 @@ version or a state conflict) with a code and a Vietnamese message. Long work
 ``/api/v1/jobs/{id}`` until it is done, then download its file.
 """
 
-
 import datetime as dt
 import uuid
 from typing import Any
