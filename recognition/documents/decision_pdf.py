@@ -108,10 +108,14 @@ def render_body(doc: DecisionDoc, *, annex_rows: int | None = 0) -> RenderedPdf:
 
     config, sheets = fonts.weasyprint_resources()
     html = document_html(doc, for_browser=False, annex_rows=annex_rows)
-    document = HTML(string=html, base_url=str(settings.BASE_DIR)).render(
-        font_config=config, stylesheets=sheets
-    )
-    content = document.write_pdf()
+    # WeasyPrint (Pango) is not thread-safe: two renders at once in one process
+    # (the threaded dev server running jobs in-process, a thread-pool worker)
+    # can crash it. Processes (Celery's default pool) render in parallel.
+    with fonts.WEASYPRINT_LOCK:
+        document = HTML(string=html, base_url=str(settings.BASE_DIR)).render(
+            font_config=config, stylesheets=sheets
+        )
+        content = document.write_pdf()
     assert content is not None  # noqa: S101 — write_pdf without a target returns bytes
     return RenderedPdf(content=content, page_count=len(document.pages))
 

@@ -40,6 +40,8 @@ ITALIC = f"{FAMILY}-Italic"
 BOLD_ITALIC = f"{FAMILY}-BoldItalic"
 
 _lock = threading.Lock()
+#: Serialises WeasyPrint renders within one process (it is not thread-safe).
+WEASYPRINT_LOCK = threading.RLock()
 
 
 def font_path(stem: str) -> Path:

@@ -183,7 +183,8 @@ class Decision(models.Model):
 
     @property
     def reference(self) -> str:
-        """"05/QĐ-UBND": numbers below 10 get a leading zero (RULES.md §6.2 ô 3)."""
+        """The number and symbol, e.g. "05/QĐ-UBND": numbers below 10 get a leading zero
+        (RULES.md §6.2 ô 3)."""
         if self.number is None:
             return ""
         return f"{self.number:02d}/{self.symbol}"

@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -216,7 +217,8 @@ def _criteria_basis(tenant_id: int, title: str, scope_level: str, year: int) -> 
         )
         .filter(Q(year_to__isnull=True) | Q(year_to__gte=year))
         .filter(Q(scope_level=scope_level) | Q(scope_level=""))
-        .order_by("tenant_id", "-year_from", "-version")
+        # The tenant's own adaptation first, then the national set.
+        .order_by(F("tenant_id").asc(nulls_last=True), "-year_from", "-version")
         .first()
     )
     if criteria_set is None:
@@ -437,13 +439,16 @@ def filter_candidates(
     """``proposing_unit`` / ``unit`` (public ids, subtree), ``dossier``, ``q`` (name or code)."""
     from core.text import fold
 
-    if filters.get("proposing_unit"):
-        queryset = queryset.filter(dossier__proposing_unit__public_id=filters["proposing_unit"])
-    if filters.get("unit"):
-        unit = AdministrativeUnit.objects.filter(public_id=filters["unit"]).first()
+    ids = {key: _uuid_or_none(filters.get(key)) for key in ("proposing_unit", "unit", "dossier")}
+    if any(filters.get(key) and ids[key] is None for key in ids):
+        return queryset.none()  # an unreadable id matches nothing
+    if ids["proposing_unit"]:
+        queryset = queryset.filter(dossier__proposing_unit__public_id=ids["proposing_unit"])
+    if ids["unit"]:
+        unit = AdministrativeUnit.objects.filter(public_id=ids["unit"]).first()
         queryset = queryset.filter(unit__path__startswith=unit.path) if unit else queryset.none()
-    if filters.get("dossier"):
-        queryset = queryset.filter(dossier__public_id=filters["dossier"])
+    if ids["dossier"]:
+        queryset = queryset.filter(dossier__public_id=ids["dossier"])
     if filters.get("q"):
         needle = fold(str(filters["q"]))
         queryset = queryset.filter(
@@ -454,6 +459,23 @@ def filter_candidates(
             | Q(registration__subject_unit__search_name__contains=needle)
         )
     return queryset
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _uuids(values: Iterable[Any]) -> list[uuid.UUID]:
+    """Public ids from a request; one unreadable id refuses the lot."""
+    parsed = [_uuid_or_none(v) for v in values]
+    if any(p is None for p in parsed):
+        raise DecisionError(_("Some of the selected items could not be read; reload the page."))
+    return [p for p in parsed if p is not None]
 
 
 _SNAPSHOT_FIELDS = (
@@ -540,7 +562,7 @@ def annex_add(
     locked = _lock_draft(decision, None)
     candidates = filter_candidates(annex_candidates(locked), filters or {})
     if assessment_ids is not None:
-        candidates = candidates.filter(public_id__in=list(assessment_ids))
+        candidates = candidates.filter(public_id__in=_uuids(assessment_ids))
     ids = list(
         candidates.order_by(
             "unit__sort_name", "registration__household__code", "registration_id"
@@ -570,7 +592,7 @@ def annex_remove(
     locked = _lock_draft(decision, None)
     items = locked.items.all()
     if assessment_ids is not None:
-        items = items.filter(assessment__public_id__in=list(assessment_ids))
+        items = items.filter(assessment__public_id__in=_uuids(assessment_ids))
     removed, _detail = items.delete()
     if removed:
         _touch(locked, actor, "decision.annex_remove", {"removed": removed})
@@ -630,6 +652,29 @@ def issue_problems(decision: Decision) -> list[str]:
                 % {
                     "date": decision.issued_on.strftime("%d/%m/%Y"),
                     "approved": timezone.localtime(approved).strftime("%d/%m/%Y"),
+                }
+            )
+        latest = (
+            Decision.objects.filter(
+                issuing_unit_id=decision.issuing_unit_id,
+                number_year=decision.issued_on.year,
+                status__in=[S.ISSUED, S.REVOKED],
+            )
+            .aggregate(latest=Max("issued_on"))
+            .get("latest")
+        )
+        if latest is not None and decision.issued_on < latest:
+            # Numbers run in the order of issue within the issuer's year (RULES.md
+            # §6.2 ô 3): a decision dated before the issuer's last one would carry
+            # a higher number than a later-dated one.
+            problems.append(
+                _(
+                    "The date %(date)s is before the issuer's last decision of the year "
+                    "(%(latest)s): numbers follow the dates, so date it %(latest)s or later."
+                )
+                % {
+                    "date": decision.issued_on.strftime("%d/%m/%Y"),
+                    "latest": latest.strftime("%d/%m/%Y"),
                 }
             )
         if (
@@ -978,8 +1023,10 @@ def certificates_ensure(decision: Decision) -> int:
     missing = decision.items.filter(
         subject_kind__in=CERTIFICATE_KINDS, certificate__isnull=True
     ).values_list("pk", flat=True)
+    # Two batches printed at once both create the missing tokens: the second's
+    # rows are ignored, every item keeps one token.
     created = Certificate.objects.bulk_create(
-        [Certificate(item_id=pk) for pk in missing], batch_size=2000
+        [Certificate(item_id=pk) for pk in missing], batch_size=2000, ignore_conflicts=True
     )
     return len(created)
 
