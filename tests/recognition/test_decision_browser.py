@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import os
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,9 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import user_ensure
+from config.celery import app
 from recognition.models import Assessment, AssessmentStatus, Decision, DecisionStatus
 from recognition.titles import Title
 from tests.browser.conftest import chromium, demo_site, new_page, sign_in  # noqa: F401
+from tests.integration.conftest import celery_worker, redis_url  # noqa: F401
 from units.demo.seed import DEMO_PASSWORD
 from units.models import AdministrativeUnit, Tenant
 from units.roles import Role
@@ -54,7 +56,25 @@ def cycle_site(demo_site: str) -> str:  # noqa: F811
     return demo_site
 
 
+@pytest.fixture
+def jobs(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Where the issuing job runs: on a real Celery worker when ``REDIS_URL`` is
+    set (CI), so the page polls a job that is really in progress; in-process
+    otherwise (``make test`` on a bare machine)."""
+    if not os.environ.get("REDIS_URL"):
+        yield "eager"
+        return
+    worker = request.getfixturevalue("celery_worker")
+    saved = app.conf.task_default_queue
+    app.conf.task_default_queue = worker.queue
+    try:
+        yield "worker"
+    finally:
+        app.conf.task_default_queue = saved
+
+
 def test_reviewer_issues_a_decision_and_the_ward_sees_it(
+    jobs: str,
     cycle_site: str,
     new_page: Callable[..., Any],  # noqa: F811
     sign_in: Callable[..., None],  # noqa: F811
