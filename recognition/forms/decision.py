@@ -55,9 +55,10 @@ class DecisionCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["issuing_unit"]
         field.queryset = units  # type: ignore[attr-defined]
-        first_two = list(units[:2])
-        if len(first_two) == 1:
-            field.initial = first_two[0].public_id
+        # The highest unit the user can issue for (their own office) comes first.
+        first = units.order_by("depth", "sort_name").first()
+        if first is not None:
+            field.initial = first.public_id
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
