@@ -82,3 +82,8 @@ from recognition.api import ROUTERS as recognition_routers  # noqa: E402
 
 for _prefix, _router in recognition_routers:
     api.add_router(_prefix, _router)
+
+from campaigns.api import ROUTERS as campaign_routers  # noqa: E402
+
+for _prefix, _router in campaign_routers:
+    api.add_router(_prefix, _router)

@@ -94,6 +94,14 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Kết quả", 33, lambda _i, r: r.result, centred=True),
     ),
 }
+#: Award decisions (khen thưởng, campaigns): one row per nominee.
+COLUMNS["nomination"] = (
+    STT,
+    Column("Tên tập thể, cá nhân", 50, lambda _i, r: r.name),
+    Column("Chức vụ, đơn vị công tác", 45, lambda _i, r: r.address),
+    Column("Đơn vị đề nghị", 25, lambda _i, r: r.unit_name),
+    Column("Hình thức khen thưởng", 35, lambda _i, r: r.result),
+)
 COLUMNS[""] = (
     STT,
     Column("Mã", 22, lambda _i, r: r.code),

@@ -89,6 +89,11 @@ class IssuerProfile(models.Model):
         return self.agency
 
 
+class DecisionKind(models.TextChoices):
+    RECOGNITION = "recognition", _("Recognition")
+    AWARD = "award", _("Award")
+
+
 class DecisionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     ISSUED = "issued", _("Issued")
@@ -107,6 +112,11 @@ class Decision(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("issuing unit"),
+    )
+    #: A recognition decision annexes approved assessments; an award decision
+    #: (khen thưởng, campaigns) annexes approved nominations.
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=DecisionKind.choices, default=DecisionKind.RECOGNITION
     )
     title = models.CharField(_("title"), max_length=16, choices=Title.choices, blank=True)
     scope_level = models.CharField(max_length=16, blank=True)
@@ -218,7 +228,18 @@ class DecisionItem(models.Model):
 
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="items")
     assessment = models.ForeignKey(
-        "recognition.Assessment", on_delete=models.PROTECT, related_name="decision_items"
+        "recognition.Assessment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decision_items",
+    )
+    nomination = models.ForeignKey(
+        "campaigns.Nomination",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decision_items",
     )
     position = models.PositiveIntegerField(default=0)
     subject_kind = models.CharField(max_length=16, blank=True)
@@ -231,7 +252,15 @@ class DecisionItem(models.Model):
     class Meta:
         ordering = ["decision", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["decision", "assessment"], name="decision_item_unique")
+            models.UniqueConstraint(fields=["decision", "assessment"], name="decision_item_unique"),
+            models.UniqueConstraint(
+                fields=["decision", "nomination"], name="decision_item_unique_nomination"
+            ),
+            models.CheckConstraint(
+                name="decision_item_one_subject",
+                condition=Q(assessment__isnull=False, nomination__isnull=True)
+                | Q(assessment__isnull=True, nomination__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

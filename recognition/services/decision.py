@@ -48,6 +48,7 @@ from recognition.models import (
     Decision,
     DecisionCounter,
     DecisionItem,
+    DecisionKind,
     DecisionStatus,
     DossierStatus,
     IssuerProfile,
@@ -270,6 +271,43 @@ def _prefill(
     }
 
 
+def _award_prefill(*, profile: IssuerProfile, year: int) -> dict[str, Any]:
+    """An award decision (khen thưởng) of the emulation movement (QĐ 1315/QĐ-TTg,
+    RULES.md §5): the forms of award are in the annex, one row per nominee."""
+    movement = (
+        "Phong trào thi đua “Cả nước thi đua xây dựng xã hội học tập, đẩy mạnh học tập "
+        "suốt đời giai đoạn 2023 – 2030”"
+    )
+    bases = [line.strip() for line in profile.legal_bases.splitlines() if line.strip()]
+    bases.append("Căn cứ Luật Thi đua, khen thưởng")
+    bases.append("Xét đề nghị của Hội đồng Thi đua – Khen thưởng")
+    recipients = [line.strip() for line in profile.recipients.splitlines() if line.strip()]
+    recipients.append(f"Lưu: VT{', ' + profile.archive_code if profile.archive_code else ''}")
+    executors = profile.executors or "Thủ trưởng các cơ quan, đơn vị có liên quan"
+    return {
+        "parent_agency": profile.parent_agency,
+        "agency": profile.agency,
+        "symbol": profile.symbol,
+        "place_name": profile.place_name,
+        "summary": f"Về việc khen thưởng tập thể, cá nhân có thành tích trong {movement} năm {year}",
+        "authority": profile.authority,
+        "legal_bases": "\n".join(bases),
+        "articles": [
+            f"Điều 1. Khen thưởng {COUNT_PLACEHOLDER} tập thể, cá nhân đã có thành tích "
+            f"trong {movement} năm {year} (có danh sách và hình thức khen thưởng kèm theo).",
+            "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.",
+            f"Điều 3. {executors} và các tập thể, cá nhân có tên tại Điều 1 chịu trách nhiệm "
+            "thi hành Quyết định này.",
+        ],
+        "signing_form": profile.signing_form,
+        "signer_collective": profile.signer_collective,
+        "signer_title": profile.signer_title,
+        "signer_name": profile.signer_name,
+        "recipients": "\n".join(recipients),
+        "annex_title": f"DANH SÁCH TẬP THỂ, CÁ NHÂN ĐƯỢC KHEN THƯỞNG NĂM {year}",
+    }
+
+
 @transaction.atomic
 def decision_create(
     *,
@@ -278,22 +316,30 @@ def decision_create(
     title: str,
     year: int,
     scope_level: str = "",
+    kind: str = DecisionKind.RECOGNITION,
 ) -> Decision:
-    """A new draft, prefilled for ``title`` and ``year``."""
+    """A new draft, prefilled for ``title`` and ``year`` (or, for an award
+    decision, for the year's emulation awards)."""
     require_issuer(actor, issuing_unit)
-    if title not in Title.values:
-        raise DecisionError(_("Choose a title."))
     profile = issuer_profile_for(issuing_unit)
+    if kind == DecisionKind.AWARD:
+        title, scope_level = "", ""
+        prefill = _award_prefill(profile=profile, year=year)
+    else:
+        if title not in Title.values:
+            raise DecisionError(_("Choose a title."))
+        prefill = _prefill(
+            profile=profile, unit=issuing_unit, title=title, scope_level=scope_level, year=year
+        )
     decision = Decision.objects.create(
         tenant_id=issuing_unit.tenant_id,
         issuing_unit=issuing_unit,
+        kind=kind,
         title=title,
         scope_level=scope_level,
         year=year,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        **_prefill(
-            profile=profile, unit=issuing_unit, title=title, scope_level=scope_level, year=year
-        ),
+        **prefill,
     )
     audit_record(
         actor=actor,
@@ -301,7 +347,7 @@ def decision_create(
         obj=decision,
         tenant=issuing_unit.tenant,
         unit=issuing_unit,
-        after={"title": title, "year": year},
+        after={"kind": kind, "title": title, "year": year},
     )
     return decision
 
@@ -416,9 +462,25 @@ def _jsonable(value: Any) -> Any:
 # --- The annex ---------------------------------------------------------------------
 
 
-def annex_candidates(decision: Decision) -> QuerySet[Assessment]:
+def award_candidates(decision: Decision) -> QuerySet[Any]:
+    """Approved nominations reviewed under the issuing unit for the decision's
+    year, not yet in this decision."""
+    from campaigns.models import Nomination, NominationStatus
+
+    return Nomination.objects.filter(
+        tenant_id=decision.tenant_id,
+        status=NominationStatus.APPROVED,
+        year=decision.year,
+        reviewing_unit__path__startswith=decision.issuing_unit.path,
+    ).exclude(decision_items__decision=decision)
+
+
+def annex_candidates(decision: Decision) -> QuerySet[Any]:
     """Approved items of reviewed dossiers under the issuing unit, for the
-    decision's title and year, not yet in this decision."""
+    decision's title and year, not yet in this decision (for an award
+    decision: :func:`award_candidates`)."""
+    if decision.kind == DecisionKind.AWARD:
+        return award_candidates(decision)
     unit = decision.issuing_unit
     qs = Assessment.objects.filter(
         tenant_id=decision.tenant_id,
@@ -433,15 +495,25 @@ def annex_candidates(decision: Decision) -> QuerySet[Assessment]:
     return qs
 
 
-def filter_candidates(
-    queryset: QuerySet[Assessment], filters: Mapping[str, Any]
-) -> QuerySet[Assessment]:
+def filter_candidates(queryset: QuerySet[Any], filters: Mapping[str, Any]) -> QuerySet[Any]:
     """``proposing_unit`` / ``unit`` (public ids, subtree), ``dossier``, ``q`` (name or code)."""
     from core.text import fold
 
     ids = {key: _uuid_or_none(filters.get(key)) for key in ("proposing_unit", "unit", "dossier")}
     if any(filters.get(key) and ids[key] is None for key in ids):
         return queryset.none()  # an unreadable id matches nothing
+    if queryset.model._meta.label_lower == "campaigns.nomination":
+        if ids["proposing_unit"]:
+            queryset = queryset.filter(nominating_unit__public_id=ids["proposing_unit"])
+        if filters.get("q"):
+            needle = nfc(str(filters["q"]))
+            queryset = queryset.filter(
+                Q(person_name__icontains=needle)
+                | Q(nominee_unit__name__icontains=needle)
+                | Q(organisation__name__icontains=needle)
+                | Q(household__head_name__icontains=needle)
+            )
+        return queryset
     if ids["proposing_unit"]:
         queryset = queryset.filter(dossier__proposing_unit__public_id=ids["proposing_unit"])
     if ids["unit"]:
@@ -563,6 +635,8 @@ def annex_add(
     candidates = filter_candidates(annex_candidates(locked), filters or {})
     if assessment_ids is not None:
         candidates = candidates.filter(public_id__in=_uuids(assessment_ids))
+    if locked.kind == DecisionKind.AWARD:
+        return _award_add(actor, locked, candidates)
     ids = list(
         candidates.order_by(
             "unit__sort_name", "registration__household__code", "registration_id"
@@ -583,6 +657,35 @@ def annex_add(
     return len(ids)
 
 
+def _award_add(actor: Any, decision: Decision, candidates: QuerySet[Any]) -> int:
+    nominations = list(
+        candidates.select_related(
+            "nominee_unit", "organisation", "household", "nominating_unit"
+        ).order_by("award_form", "nominating_unit__sort_name", "pk")
+    )
+    if not nominations:
+        return 0
+    start = (decision.items.aggregate(m=Max("position"))["m"] or 0) + 1
+    with translation.override("vi"):
+        DecisionItem.objects.bulk_create(
+            [
+                DecisionItem(
+                    decision=decision,
+                    nomination=n,
+                    position=start + i,
+                    subject_kind="nomination",
+                    subject_name=nfc(n.nominee_name),
+                    address=nfc(n.person_position),
+                    unit_name=nfc(n.nominating_unit.name),
+                    result=str(n.get_award_form_display()),
+                )
+                for i, n in enumerate(nominations)
+            ]
+        )
+    _touch(decision, actor, "decision.annex_add", {"added": len(nominations)})
+    return len(nominations)
+
+
 @transaction.atomic
 def annex_remove(
     *, actor: Any, decision: Decision, assessment_ids: Iterable[Any] | None = None
@@ -592,7 +695,8 @@ def annex_remove(
     locked = _lock_draft(decision, None)
     items = locked.items.all()
     if assessment_ids is not None:
-        items = items.filter(assessment__public_id__in=_uuids(assessment_ids))
+        ids = _uuids(assessment_ids)
+        items = items.filter(Q(assessment__public_id__in=ids) | Q(nomination__public_id__in=ids))
     removed, _detail = items.delete()
     if removed:
         _touch(locked, actor, "decision.annex_remove", {"removed": removed})
@@ -617,6 +721,31 @@ def _touch(decision: Decision, actor: Any, action: str, after: dict[str, Any]) -
 
 
 # --- Issuing -----------------------------------------------------------------------
+
+
+def _annexed(decision: Decision) -> QuerySet[Any]:
+    """The assessments (or, for an award decision, nominations) of the annex."""
+    if decision.kind == DecisionKind.AWARD:
+        from campaigns.models import Nomination
+
+        return Nomination.objects.filter(decision_items__decision=decision)
+    return Assessment.objects.filter(decision_items__decision=decision)
+
+
+def _approved_state(decision: Decision) -> str:
+    if decision.kind == DecisionKind.AWARD:
+        from campaigns.models import NominationStatus
+
+        return str(NominationStatus.APPROVED)
+    return str(AssessmentStatus.APPROVED)
+
+
+def _item_transitions(decision: Decision) -> dict[str, Any]:
+    if decision.kind == DecisionKind.AWARD:
+        from campaigns.transitions import NOMINATION_TRANSITIONS
+
+        return NOMINATION_TRANSITIONS
+    return ASSESSMENT_TRANSITIONS
 
 
 def issue_problems(decision: Decision) -> list[str]:
@@ -685,11 +814,7 @@ def issue_problems(decision: Decision) -> list[str]:
             problems.append(
                 _("A revoking decision cannot be dated before the decision it revokes.")
             )
-    not_approved = (
-        Assessment.objects.filter(decision_items__decision=decision)
-        .exclude(status=AssessmentStatus.APPROVED)
-        .count()
-    )
+    not_approved = _annexed(decision).exclude(status=_approved_state(decision)).count()
     if not_approved:
         problems.append(
             ngettext(
@@ -852,9 +977,9 @@ def _commit_issue(
         )
         audit = {"decision": reference, "decision_id": str(locked.public_id)}
         apply_transition_many(
-            queryset=Assessment.objects.filter(decision_items__decision=locked),
-            transitions=ASSESSMENT_TRANSITIONS,
-            action="recognise",
+            queryset=_annexed(locked),
+            transitions=_item_transitions(locked),
+            action="award" if locked.kind == DecisionKind.AWARD else "recognise",
             actor=actor,
             role_unit=locked.issuing_unit,
             audit_after=audit,
@@ -888,12 +1013,13 @@ def _revoke_target(*, actor: Any, revoking: Decision) -> None:
         role_unit=target.issuing_unit,
         audit_after={"revoked_by": revoking.reference},
     )
+    award = target.kind == DecisionKind.AWARD
     apply_transition_many(
-        queryset=Assessment.objects.filter(
-            decision_items__decision=target, status=AssessmentStatus.RECOGNISED
+        queryset=_annexed(target).filter(
+            status="awarded" if award else AssessmentStatus.RECOGNISED
         ),
-        transitions=ASSESSMENT_TRANSITIONS,
-        action="unrecognise",
+        transitions=_item_transitions(target),
+        action="unaward" if award else "unrecognise",
         actor=actor,
         role_unit=target.issuing_unit,
         audit_after={"revoked_by": revoking.reference},
@@ -928,6 +1054,7 @@ def revocation_create(*, actor: Any, decision: Decision, reason: str) -> Decisio
     revoking = Decision.objects.create(
         tenant_id=target.tenant_id,
         issuing_unit=target.issuing_unit,
+        kind=target.kind,
         title=target.title,
         scope_level=target.scope_level,
         year=target.year,

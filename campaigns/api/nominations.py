@@ -1,0 +1,5 @@
+"""API of campaign nominations."""
+
+from ninja import Router
+
+router = Router(tags=["campaigns: nominations"])

@@ -1,0 +1,5 @@
+"""API of campaign plans."""
+
+from ninja import Router
+
+router = Router(tags=["campaigns: plans"])
