@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
@@ -171,6 +172,27 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+
+def _clock(value: str) -> dict[str, int]:
+    """ "07:30" -> {"hour": 7, "minute": 30} (local time, CELERY_TIMEZONE)."""
+    hour, _sep, minute = value.partition(":")
+    return {"hour": int(hour), "minute": int(minute or 0)}
+
+
+# Campaign deadlines (campaigns/tasks.py): reminders N days before a deadline and
+# the reviewers' daily digest. The DatabaseScheduler copies these entries into
+# django-celery-beat's tables when beat starts; both tasks are idempotent.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "campaigns-deadline-reminders": {
+        "task": "campaigns.reminders_send",
+        "schedule": crontab(**_clock(env.str("CAMPAIGN_REMINDERS_AT", default="07:00"))),
+    },
+    "campaigns-reviewer-digest": {
+        "task": "campaigns.digest_send",
+        "schedule": crontab(**_clock(env.str("CAMPAIGN_DIGEST_AT", default="07:30"))),
+    },
+}
+
 # --- E-mail
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -214,3 +236,6 @@ VERIFY_RATE_LIMIT = env.str("VERIFY_RATE_LIMIT", default="30/m")
 #: Behind a reverse proxy that overwrites X-Forwarded-For, take the client IP from
 #: its first hop (rate limits); otherwise REMOTE_ADDR is the client.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
+# --- Campaign deadlines: the reviewers' digest lists deadlines overdue for at most this many days.
+CAMPAIGN_DIGEST_OVERDUE_DAYS = env.int("CAMPAIGN_DIGEST_OVERDUE_DAYS", default=60)
