@@ -41,8 +41,8 @@ from core.http import AuthedRequest
 from recognition.views.dossier import forbid_wrong_role
 from units.levels import Level
 from units.models import AdministrativeUnit
-from units.selectors import get_unit_for_user, require_write, roles_at, units_for_user
 from units.roles import READ_ONLY_ROLES
+from units.selectors import get_unit_for_user, require_write, roles_at, units_for_user
 
 PER_PAGE = 50
 
@@ -168,12 +168,12 @@ def event_edit_view(request: AuthedRequest, public_id: str) -> HttpResponse:
 
 
 def _report_unit(
-    request: AuthedRequest, event: Event
+    request: AuthedRequest, event: Event, unit_id: str | None = None
 ) -> tuple[AdministrativeUnit | None, list[AdministrativeUnit]]:
     """The unit whose report the page shows (``?unit=``, else the user's own) and the
     units the user reports for."""
     own = reporting_units(request.user, event)
-    wanted = request.GET.get("unit")
+    wanted = unit_id or request.GET.get("unit")
     if wanted:
         unit = get_unit_for_user(request.user, wanted)
         if unit.path.startswith(event.unit.path) and unit.pk != event.unit_id:
@@ -211,10 +211,14 @@ def _report_context(
 
 
 def _render_detail(
-    request: AuthedRequest, event: Event, status: int = 200, **extra: Any
+    request: AuthedRequest,
+    event: Event,
+    status: int = 200,
+    unit_id: str | None = None,
+    **extra: Any,
 ) -> HttpResponse:
     organiser = bool(roles_at(request.user, event.unit))
-    unit, own = _report_unit(request, event)
+    unit, own = _report_unit(request, event, unit_id)
     context: dict[str, Any] = {
         "event": event,
         "organiser": organiser,
@@ -248,9 +252,7 @@ def event_report_view(request: AuthedRequest, public_id: str) -> HttpResponse:
     _require_planner(request, unit)
     form = EventReportForm(request.POST)
     if not form.is_valid():
-        request.GET = request.GET.copy()
-        request.GET["unit"] = str(unit.public_id)
-        return _render_detail(request, event, status=400, form=form)
+        return _render_detail(request, event, status=400, form=form, unit_id=str(unit.public_id))
     data = form.cleaned_data
     try:
         services.event_report_save(
