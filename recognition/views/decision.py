@@ -48,7 +48,7 @@ from recognition.forms.decision import (
     IssuerProfileForm,
     RevokeForm,
 )
-from recognition.models import Assessment, Decision, DecisionItem, DecisionStatus
+from recognition.models import Assessment, Decision, DecisionItem, DecisionKind, DecisionStatus
 from recognition.selectors.decision import (
     certificate_for_token,
     decision_items,
@@ -207,10 +207,11 @@ class AnnexTable(tables.Table):
         return _number(numbers.get(record.pk, 0))
 
     def render_remove(self, record: DecisionItem) -> SafeString:
+        subject = record.assessment or record.nomination  # a nomination in an award decision
         return format_html(
             '<button class="btn btn-sm btn-outline-secondary" type="submit" name="item" '
             'value="{}">{}<span class="visually-hidden">: {}</span></button>',
-            record.assessment.public_id,
+            subject.public_id if subject is not None else "",
             _("Remove"),
             record.subject_name,
         )
@@ -260,6 +261,41 @@ class CandidateTable(tables.Table):
 
     def render_result(self, record: Assessment) -> str:
         return _result(record)
+
+
+class AwardCandidateTable(tables.Table):
+    """Approved nominations (award decisions): nominee, award form, nominating unit."""
+
+    select = tables.Column(
+        verbose_name=gettext_lazy("Choose"), empty_values=(), orderable=False, accessor="pk"
+    )
+    nominee = tables.Column(
+        verbose_name=gettext_lazy("Nominee"), empty_values=(), orderable=False, accessor="pk"
+    )
+    award_form = tables.Column(verbose_name=gettext_lazy("Proposed award"), orderable=False)
+    nominating_unit = tables.Column(
+        verbose_name=gettext_lazy("Nominated by"),
+        accessor="nominating_unit__name",
+        orderable=False,
+    )
+
+    class Meta:
+        attrs = {"class": "table table-sm align-middle", "data-testid": "candidates"}
+        empty_text = gettext_lazy("No approved nomination matches.")
+
+    def render_select(self, record: Any) -> SafeString:
+        return format_html(
+            '<input class="form-check-input" type="checkbox" name="items" value="{}" '
+            'aria-label="{}" form="annex-add-selected">',
+            record.public_id,
+            record.nominee_name,
+        )
+
+    def render_nominee(self, record: Any) -> str:
+        return str(record.nominee_name)
+
+    def render_award_form(self, record: Any) -> str:
+        return str(record.get_award_form_display())
 
 
 # --- List and create -----------------------------------------------------------------
@@ -324,7 +360,12 @@ def _issue_job(user: Any, decision: Decision) -> Job | None:
     return None
 
 
-def _candidate_choices(candidates: QuerySet[Assessment]) -> tuple[list[Any], list[Any]]:
+def _candidate_choices(candidates: QuerySet[Any]) -> tuple[list[Any], list[Any]]:
+    if candidates.model is not Assessment:  # nominations of an award decision
+        nominating = candidates.order_by("nominating_unit__name").values_list(
+            "nominating_unit__public_id", "nominating_unit__name"
+        )
+        return [(str(pid), name) for pid, name in nominating.distinct()], []
     units = [
         (str(pid), name)
         for pid, name in candidates.order_by("dossier__proposing_unit__name")
@@ -365,12 +406,20 @@ def _annex_context(request: AuthedRequest, decision: Decision, editable: bool) -
     if editable:
         filter_form = _annex_filter_form(request.GET or None, decision)
         filters = filter_form.filters()
-        candidates = (
-            services.filter_candidates(services.annex_candidates(decision), filters)
-            .select_related(*SUBJECT_RELATED, "unit", "dossier__proposing_unit")
-            .order_by("unit__sort_name", "registration__pk")
-        )
-        table = CandidateTable(candidates, prefix="cand-")
+        matching = services.filter_candidates(services.annex_candidates(decision), filters)
+        table: tables.Table
+        if decision.kind == DecisionKind.AWARD:
+            table = AwardCandidateTable(
+                matching.select_related(
+                    "nominating_unit", "nominee_unit", "organisation", "household"
+                ).order_by("award_form", "nominating_unit__sort_name", "pk"),
+                prefix="cand-",
+            )
+        else:
+            candidates = matching.select_related(
+                *SUBJECT_RELATED, "unit", "dossier__proposing_unit"
+            ).order_by("unit__sort_name", "registration__pk")
+            table = CandidateTable(candidates, prefix="cand-")
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
         context.update(
             candidate_table=table,

@@ -1,0 +1,83 @@
+"""Isolation registry of the nomination screens and API (tests/test_isolation.py).
+
+The world: a proposed nomination of the cast's ward (reviewed by the cast's
+district), of the other ward (the other district) and of the other tenant's
+ward. The actor is the cast's reviewer: the district's nominations are in
+scope, the other district's are not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from campaigns.models import AwardForm, Nomination, NomineeKind
+from campaigns.services import nominations as services
+from tests.conftest import Cast
+from tests.isolation.base import Entry, Ids, _pid
+
+Three = tuple[Any, Any, Any]
+
+
+def _propose(ward: Any) -> Nomination:
+    return services.nomination_create(
+        actor=None,
+        nominating_unit=ward,
+        year=2025,
+        nominee_kind=NomineeKind.PERSON,
+        award_form=AwardForm.DISTRICT_COMMENDATION,
+        achievements="Tổ chức 12 buổi đọc sách",
+        person_name="Trần Thị Bích",
+    )
+
+
+def _world(cast: Cast) -> Three:
+    cached = getattr(cast, "_nomination_world", None)
+    if cached is None:
+        cached = tuple(_propose(w) for w in (cast.ward, cast.other_ward, cast.other_tenant_ward))
+        cast._nomination_world = cached  # type: ignore[attr-defined]
+    return cached  # type: ignore[no-any-return]
+
+
+def nomination_ids(cast: Cast) -> Ids:
+    world = _world(cast)
+    return Ids(
+        actor=cast.reviewer,
+        in_scope=_pid(world[0]),
+        other_subtree=_pid(world[1]),
+        other_tenant=_pid(world[2]),
+    )
+
+
+def _form(cast: Cast) -> dict[str, Any]:
+    return {
+        "nominating_unit": _pid(cast.ward),
+        "year": "2025",
+        "nominee_kind": NomineeKind.PERSON,
+        "award_form": AwardForm.DISTRICT_COMMENDATION,
+        "person_name": "Lê Văn Cường",
+        "achievements": "Vận động 300 hộ",
+    }
+
+
+def _note(cast: Cast) -> dict[str, Any]:
+    return {"note": "Thành tích chưa tiêu biểu"}
+
+
+def _post(**kwargs: Any) -> Entry:
+    return Entry(reads=(), writes=("POST",), ids=nomination_ids, body=_note, **kwargs)
+
+
+HTML_REGISTRY: dict[str, Entry] = {
+    "campaigns:nomination-list": Entry(),
+    "campaigns:nomination-create": Entry(writes=("POST",), body=_form),
+    "campaigns:nomination-detail": Entry(ids=nomination_ids),
+    "campaigns:nomination-edit": Entry(writes=("POST",), ids=nomination_ids, body=_form),
+    "campaigns:nomination-review": _post(),
+    "campaigns:nomination-approve": _post(),
+    "campaigns:nomination-reject": _post(),
+    "campaigns:nomination-award-decision": Entry(
+        reads=(),
+        writes=("POST",),
+        body=lambda cast: {"unit": _pid(cast.district), "year": "2025"},
+    ),
+}
