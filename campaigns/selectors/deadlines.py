@@ -33,7 +33,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from campaigns.models import Deadline, DeadlineKind, Plan
-from campaigns.services.deadlines import end_of_day
+from campaigns.services.deadlines import end_of_day, last_day
 from recognition.models import (
     Assessment,
     AssessmentStatus,
@@ -298,6 +298,11 @@ class CalendarRow:
     late_units: list[AdministrativeUnit] = field(default_factory=list)
 
     @property
+    def extended_to(self) -> dt.date | None:
+        """The last day of the running extension."""
+        return last_day(self.extended_until) if self.extended_until else None
+
+    @property
     def month(self) -> dt.date:
         return self.deadline.due_on.replace(day=1)
 
@@ -310,7 +315,7 @@ def _status(
     if today <= deadline.due_on:
         return DUE, (deadline.due_on - today).days
     if extended is not None:
-        return DUE, max(0, (timezone.localdate(extended) - today).days)
+        return DUE, max(0, (last_day(extended) - today).days)
     return LATE, (deadline.due_on - today).days
 
 

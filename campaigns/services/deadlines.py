@@ -60,6 +60,11 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=local_tz())
 
 
+def last_day(moment: dt.datetime) -> dt.date:
+    """The last local day a moment such as ``end_of_day(day)`` still covers (``day``)."""
+    return timezone.localtime(moment - dt.timedelta(microseconds=1), local_tz()).date()
+
+
 def format_date(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
