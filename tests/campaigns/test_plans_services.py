@@ -510,3 +510,26 @@ def test_effective_target_prefers_the_nearest(cast: Cast, django_assert_max_num_
     assert effective_target(unit=cast.other_tenant_ward, title=Title.FAMILY, year=2025) is None
     by_title = {t.title: t.value for t in effective_targets(unit=cast.ward, year=2025)}
     assert by_title == {Title.FAMILY: 90, Title.CLAN: 65}
+
+
+def test_derived_deadlines_get_their_form_lock(cast: Cast) -> None:
+    """The deadlines service owns FormLocks: derive asks it for each copied deadline."""
+    import importlib
+
+    deadlines = importlib.import_module("campaigns.services.deadlines")
+    if not hasattr(deadlines, "deadline_sync_lock"):
+        pytest.skip("campaigns.services.deadlines has no deadline_sync_lock yet")
+    parent = city_plan(cast)
+    Deadline.objects.create(
+        plan=parent,
+        kind=DeadlineKind.DOSSIER,
+        title=Title.COMMUNITY,
+        year=2025,
+        level="commune",
+        due_on=dt.date(2026, 2, 28),
+    )
+    child = services.plan_derive(actor=cast.reviewer, parent=parent, issuing_unit=cast.district)
+    dossier = child.deadlines.get(kind=DeadlineKind.DOSSIER)
+    assert dossier.form_lock is not None
+    assert dossier.form_lock.unit == cast.district and dossier.form_lock.stage == "dossier"
+    assert child.deadlines.get(kind=DeadlineKind.REPORT).form_lock is None
