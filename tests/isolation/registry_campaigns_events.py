@@ -115,3 +115,56 @@ HTML_REGISTRY: dict[str, Entry] = {
     "campaigns:event-photo": Entry(ids=photo_ids),
     "campaigns:event-photo-delete": Entry(reads=(), writes=("POST",), ids=photo_ids),
 }
+
+
+def _event_json(cast: Cast) -> dict[str, Any]:
+    return {
+        "unit": _pid(cast.district),
+        "kind": "other",
+        "name": "Hội nghị",
+        "starts_on": "2025-09-20",
+        "ends_on": "2025-09-20",
+    }
+
+
+def _report_json(cast: Cast) -> dict[str, Any]:
+    return {
+        "unit": _pid(cast.ward),
+        "activities": "Thi kể chuyện",
+        "participants": 5,
+        "sessions": 1,
+    }
+
+
+def unit_ids(cast: Cast) -> Ids:
+    """The list filter ?unit=: the ward official's district, the other district,
+    the other tenant's ward."""
+    return Ids(
+        actor=cast.ward_official,
+        in_scope=_pid(cast.ward),
+        other_subtree=_pid(cast.other_ward),
+        other_tenant=_pid(cast.other_tenant_ward),
+    )
+
+
+API_REGISTRY: dict[str, Entry] = {
+    "GET /api/v1/events": Entry(ids=unit_ids, query="unit"),
+    "POST /api/v1/events": Entry(reads=(), writes=("POST",), body=_event_json),
+    "POST /api/v1/events/lifelong-week": Entry(
+        reads=(), writes=("POST",), body=lambda cast: {"unit": _pid(cast.district), "year": 2031}
+    ),
+    "GET /api/v1/events/{public_id}": Entry(ids=event_ids),
+    "PATCH /api/v1/events/{public_id}": Entry(
+        reads=(), writes=("PATCH",), ids=event_ids, body=lambda cast: {"theme": "Đọc sách"}
+    ),
+    "GET /api/v1/events/{public_id}/reports": Entry(ids=event_ids),
+    "POST /api/v1/events/{public_id}/reports": Entry(
+        reads=(), writes=("POST",), ids=event_ids, body=_report_json
+    ),
+    "GET /api/v1/events/reports/{public_id}": Entry(ids=report_ids),
+    "POST /api/v1/events/reports/{public_id}/photos": Entry(
+        reads=(), writes=("POST",), ids=report_ids
+    ),
+    "GET /api/v1/events/photos/{public_id}": Entry(ids=photo_ids),
+    "DELETE /api/v1/events/photos/{public_id}": Entry(reads=(), writes=("DELETE",), ids=photo_ids),
+}

@@ -81,3 +81,47 @@ HTML_REGISTRY: dict[str, Entry] = {
         body=lambda cast: {"unit": _pid(cast.district), "year": "2025"},
     ),
 }
+
+
+def _create_json(cast: Cast) -> dict[str, Any]:
+    return {
+        "nominating_unit": _pid(cast.ward),
+        "year": 2025,
+        "nominee_kind": NomineeKind.PERSON,
+        "award_form": AwardForm.DISTRICT_COMMENDATION,
+        "person_name": "Lê Văn Cường",
+        "achievements": "Vận động 300 hộ",
+    }
+
+
+def _api_post(**kwargs: Any) -> Entry:
+    return Entry(reads=(), writes=("POST",), ids=nomination_ids, body=_note, **kwargs)
+
+
+API_REGISTRY: dict[str, Entry] = {
+    "GET /api/v1/nominations": Entry(),
+    "POST /api/v1/nominations": Entry(reads=(), writes=("POST",), body=_create_json),
+    "POST /api/v1/nominations/approve-many": Entry(
+        reads=(),
+        writes=("POST",),
+        body=lambda cast: {
+            "reviewing_unit": _pid(cast.district),
+            "nominations": [_pid(_world(cast)[0])],
+        },
+    ),
+    "POST /api/v1/nominations/award-decision": Entry(
+        reads=(),
+        writes=("POST",),
+        body=lambda cast: {"reviewing_unit": _pid(cast.district), "year": 2025},
+    ),
+    "GET /api/v1/nominations/{public_id}": Entry(ids=nomination_ids),
+    "PATCH /api/v1/nominations/{public_id}": Entry(
+        reads=(),
+        writes=("PATCH",),
+        ids=nomination_ids,
+        body=lambda cast: {"achievements": "Vận động 400 hộ"},
+    ),
+    "POST /api/v1/nominations/{public_id}/review": _api_post(),
+    "POST /api/v1/nominations/{public_id}/approve": _api_post(),
+    "POST /api/v1/nominations/{public_id}/reject": _api_post(),
+}
