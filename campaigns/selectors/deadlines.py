@@ -340,7 +340,7 @@ def _levels_from(level: str) -> list[str]:
     return [lv for lv in LEVEL_ORDER if level_rank(lv) >= level_rank(level)]
 
 
-def _drop_superseded(deadlines: list[Deadline]) -> list[Deadline]:
+def drop_superseded(deadlines: list[Deadline]) -> list[Deadline]:
     """A deadline derived for this unit (or above it) replaces the one it derives from."""
     replaced = {d.source_id for d in deadlines if d.source_id}
     return [d for d in deadlines if d.pk not in replaced]
@@ -358,7 +358,7 @@ def calendar_for_unit(
     """
     now = timezone.now()
     rows: list[CalendarRow] = []
-    deadlines = _drop_superseded(list(applicable_deadlines(unit=unit, year=year)))
+    deadlines = drop_superseded(list(applicable_deadlines(unit=unit, year=year)))
     for deadline in deadlines:
         if deadline.level == unit.level:
             met = deadline_met(deadline, unit)
@@ -414,10 +414,12 @@ def group_by_month(rows: list[CalendarRow]) -> list[tuple[dt.date, list[Calendar
 def late_units(
     deadline: Deadline, *, within: AdministrativeUnit | None = None, today: dt.date
 ) -> list[AdministrativeUnit]:
-    """Units concerned by the deadline (under ``within``) that are late on ``today``."""
+    """Units concerned by the deadline (under ``within``) that are late on ``today``,
+    measured against this deadline's date (a unit under a plan that set an earlier
+    one is late for this one too once it passes)."""
     if today <= deadline.due_on:
         return []
-    units = list(concerned_units(deadline, within=within))
+    units = list(concerned_units(deadline, within=within, superseded=True))
     met_map = met_units(deadline, [u.pk for u in units])
     ext_map = extended_until(deadline, units)
     return [u for u in units if u.pk not in met_map and u.pk not in ext_map]

@@ -38,6 +38,7 @@ from campaigns.selectors.deadlines import (
     DEADLINE_RELATED,
     applicable_deadlines,
     concerned_units,
+    drop_superseded,
     extended_until,
     late_units,
     met_units,
@@ -224,7 +225,10 @@ def digest_for(user: User, units: list[AdministrativeUnit], today: dt.date) -> D
     since = today - dt.timedelta(days=settings.CAMPAIGN_DIGEST_OVERDUE_DAYS)
     seen: set[int] = set()
     for unit in units:
-        for deadline in applicable_deadlines(unit=unit).filter(due_on__lt=today, due_on__gte=since):
+        # Where a plan between (or the reviewer's own) set an earlier date, that
+        # deadline replaces the one it derives from.
+        overdue = applicable_deadlines(unit=unit).filter(due_on__lt=today, due_on__gte=since)
+        for deadline in drop_superseded(list(overdue)):
             if deadline.pk in seen:
                 continue
             seen.add(deadline.pk)

@@ -224,6 +224,33 @@ def test_the_digest_tells_each_reviewer_once_a_day_what_arrived_and_what_is_late
         assert services.digest_send(today=world.today + dt.timedelta(days=1)) == 1
 
 
+def test_the_digest_lists_the_deadline_in_force_for_each_reviewer(world: World) -> None:
+    cast = world.cast
+    city_plan = make_plan(cast.city, start=2025, end=2030)
+    world.plan.parent = city_plan
+    world.plan.save(update_fields=["parent"])
+    data = {
+        "kind": DeadlineKind.DOSSIER,
+        "title": Title.FAMILY,
+        "year": world.year_for(-3),
+        "level": Level.COMMUNE,
+        "due_on": world.today - dt.timedelta(days=3),
+        "label": "",
+        "remind_days": 0,
+    }
+    parent = deadline_services.deadline_save(actor=None, plan=city_plan, data=data)
+    child = world.deadline(days=-5, remind=0, year=world.year_for(-5))
+    assert child.source == parent
+    city_reviewer = grant(make_user(cast.tenant, "rv.city"), cast.city, Role.REVIEWER)
+    district = services.digest_for(cast.reviewer, [cast.district], world.today)
+    assert [item.deadline for item in district.overdue] == [child]
+    city = services.digest_for(city_reviewer, [cast.city], world.today)
+    (item,) = city.overdue
+    assert item.deadline == parent
+    # Measured against the city's own date, the district's wards are late too.
+    assert {u.pk for u in item.units} >= {cast.ward.pk, world.ward2.pk, cast.other_ward.pk}
+
+
 def test_no_digest_when_there_is_nothing_to_say(
     world: World, django_capture_on_commit_callbacks
 ) -> None:
