@@ -31,6 +31,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has_any_role(user, {Role.REVIEWER, Role.TENANT_ADMIN}):
         items.append(item("recognition:review-queue", _("Review"), "review"))
         items.append(item("recognition:decision-list", _("Recognition decisions"), "decisions"))
+    campaigns = [
+        item("campaigns:plan-list", _("Plans"), "plans"),
+        item("campaigns:calendar", _("Deadlines calendar"), "calendar"),
+        item("campaigns:event-list", _("Events"), "events"),
+        item("campaigns:nomination-list", _("Award nominations"), "nominations"),
+    ]
+    items.append({"label": _("Emulation campaigns"), "name": "campaigns", "children": campaigns})
     catalogues = [
         item("units:browser", _("Administrative units"), "units"),
         item("recognition:household-list", _("Subjects"), "subjects"),

@@ -304,8 +304,7 @@ def plan_update(*, actor: Any, plan: Plan, expected_version: int, data: Mapping[
     for required in ("title", "symbol"):
         if required in changes and not changes[required]:
             raise CampaignError(
-                _("“%(field)s” cannot be empty.")
-                % {"field": _field_label(required)}
+                _("“%(field)s” cannot be empty.") % {"field": _field_label(required)}
             )
     start = changes.get("start_year", locked.start_year)
     end = changes.get("end_year", locked.end_year)

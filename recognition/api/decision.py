@@ -162,7 +162,8 @@ class DecisionUpdateIn(Schema):
 
 
 class AnnexItemOut(Schema):
-    assessment_id: uuid.UUID
+    assessment_id: uuid.UUID | None
+    nomination_id: uuid.UUID | None
     position: int
     subject_kind: str
     subject_code: str
@@ -173,12 +174,18 @@ class AnnexItemOut(Schema):
     status: str
 
     @staticmethod
-    def resolve_assessment_id(obj: DecisionItem) -> uuid.UUID:
-        return obj.assessment.public_id
+    def resolve_assessment_id(obj: DecisionItem) -> uuid.UUID | None:
+        return obj.assessment.public_id if obj.assessment is not None else None
+
+    @staticmethod
+    def resolve_nomination_id(obj: DecisionItem) -> uuid.UUID | None:
+        """Award decisions (campaigns) annex nominations instead of assessments."""
+        return obj.nomination.public_id if obj.nomination is not None else None
 
     @staticmethod
     def resolve_status(obj: DecisionItem) -> str:
-        return obj.assessment.status
+        subject = obj.assessment if obj.assessment is not None else obj.nomination
+        return subject.status if subject is not None else ""
 
 
 class CandidateFilter(Schema):

@@ -30,7 +30,7 @@ def get_decision_for_user(user: Any, public_id: Any) -> Decision:
 
 
 def decision_items(decision: Decision) -> QuerySet[DecisionItem]:
-    return decision.items.select_related("assessment").order_by("position", "pk")
+    return decision.items.select_related("assessment", "nomination").order_by("position", "pk")
 
 
 def certificate_for_token(token: str) -> Certificate | None:

@@ -143,6 +143,9 @@ def seed_demo(*, with_cycle: bool = True) -> dict[str, int]:
         from recognition.demo.decisions import seed_decision_demo
 
         seed_decision_demo(tenants["hcm"])  # its first recognition decision
+        from campaigns.demo import seed_campaigns_demo
+
+        seed_campaigns_demo(tenants["hcm"])  # the city's plan, Quận 11's, events, awards
     return {
         "tenants": Tenant.objects.count(),
         "units": AdministrativeUnit.objects.count(),
