@@ -23,7 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # Daily work first; reference lists and administration in one "Catalogues" menu.
     items = [
         item("core:home", _("Overview"), "home"),
-        item("recognition:registration-list", _("Registrations"), "registrations"),
+        item("recognition:registration-list", _("Registration"), "registrations"),
         item("recognition:assessment-list", _("Self-assessments"), "assessments"),
     ]
     if has_any_role(user, {Role.WARD_OFFICIAL, Role.TENANT_ADMIN}):

@@ -201,7 +201,7 @@ def _tighten_derived(*, actor: Any, deadline: Deadline) -> int:
     than it to its date; returns how many moved."""
     moved = 0
     for child in (
-        Deadline.objects.select_for_update()
+        Deadline.objects.select_for_update(of=("self",))
         .select_related("plan__issuing_unit", "plan__tenant", "source")
         .filter(source=deadline)
         .order_by("pk")
@@ -235,11 +235,15 @@ def deadline_save(
     period, a level above the plan's unit, a duplicate, and a date later than
     the parent plan's deadline it implements.
     """
-    plan = Plan.objects.select_for_update().select_related("issuing_unit", "tenant").get(pk=plan.pk)
+    plan = (
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("issuing_unit", "tenant")
+        .get(pk=plan.pk)
+    )
     require_planner(actor, plan.issuing_unit)
     if deadline is not None:
         deadline = (
-            Deadline.objects.select_for_update()
+            Deadline.objects.select_for_update(of=("self",))
             .select_related("source")
             .filter(pk=deadline.pk, plan=plan)
             .first()
@@ -288,7 +292,7 @@ def deadline_delete(*, actor: Any, deadline: Deadline) -> None:
     """Delete a deadline and its form lock (extensions go with it). Deadlines
     derived from it stay, no longer bound."""
     deadline = (
-        Deadline.objects.select_for_update()
+        Deadline.objects.select_for_update(of=("self",))
         .select_related("plan__issuing_unit", "plan__tenant", "source")
         .get(pk=deadline.pk)
     )
@@ -389,7 +393,7 @@ def extension_grant(
     """Reopen the deadline's locked stage for ``unit`` (and the units under it)
     until the end of ``until`` (a date) — reviewers of the plan's unit only."""
     deadline = (
-        Deadline.objects.select_for_update()
+        Deadline.objects.select_for_update(of=("self",))
         .select_related("plan__issuing_unit", "plan__tenant", "form_lock")
         .get(pk=deadline.pk)
     )
@@ -462,7 +466,7 @@ def extension_grant(
 def extension_revoke(*, actor: Any, deadline: Deadline, extension_id: Any) -> LockExtension:
     """End an extension now (the row stays, as the record that it was granted)."""
     deadline = (
-        Deadline.objects.select_for_update()
+        Deadline.objects.select_for_update(of=("self",))
         .select_related("plan__issuing_unit", "plan__tenant")
         .get(pk=deadline.pk)
     )
@@ -473,7 +477,7 @@ def extension_revoke(*, actor: Any, deadline: Deadline, extension_id: Any) -> Lo
     except (TypeError, ValueError):
         pk = 0
     extension = (
-        LockExtension.objects.select_for_update()
+        LockExtension.objects.select_for_update(of=("self",))
         .select_related("unit")
         .filter(pk=pk, lock_id=deadline.form_lock_id)
         .first()

@@ -160,7 +160,7 @@ def event_create(
 def event_update(*, actor: Any, event: Event, data: Mapping[str, Any]) -> Event:
     """Change the event's fields given in ``data`` (kind, name, dates, theme)."""
     require_planner(actor, event.unit)
-    locked = Event.objects.select_for_update().select_related("unit").get(pk=event.pk)
+    locked = Event.objects.select_for_update(of=("self",)).select_related("unit").get(pk=event.pk)
     current = {f: getattr(locked, f) for f in EVENT_FIELDS}
     merged = {**current, **{k: v for k, v in data.items() if k in EVENT_FIELDS}}
     values = _clean_event(locked.unit, merged)
@@ -272,7 +272,9 @@ def event_report_save(
         "sessions": _count(sessions, _("number of activities")),
     }
     submitted_by = actor if getattr(actor, "is_authenticated", False) else None
-    existing = EventReport.objects.select_for_update().filter(event=event, unit=unit).first()
+    existing = (
+        EventReport.objects.select_for_update(of=("self",)).filter(event=event, unit=unit).first()
+    )
     if existing is None:
         if expected_version:
             # The user edited a report that no longer exists (deleted meanwhile).
@@ -390,7 +392,7 @@ def check_photo_file(file: Any) -> Kind:
 def event_photo_upload(*, actor: Any, report: EventReport, file: Any) -> EventPhoto:
     """Attach a photo (or a PDF) to ``report``, checked by its content."""
     require_planner(actor, report.unit)
-    locked = EventReport.objects.select_for_update().get(pk=report.pk)
+    locked = EventReport.objects.select_for_update(of=("self",)).get(pk=report.pk)
     if locked.photos.count() >= MAX_PHOTOS:
         raise PhotoError(
             _("A report holds at most %(max)s photos; remove one first.") % {"max": MAX_PHOTOS}

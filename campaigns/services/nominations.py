@@ -319,7 +319,7 @@ def nomination_update(
 ) -> Nomination:
     """Edit a proposed nomination (fields given in ``data``; optimistic concurrency)."""
     require_planner(actor, nomination.nominating_unit)
-    locked = Nomination.objects.select_for_update().get(pk=nomination.pk)
+    locked = Nomination.objects.select_for_update(of=("self",)).get(pk=nomination.pk)
     if locked.status != N.PROPOSED:
         raise NominationError(
             _("Only a proposed nomination can be changed; this one is “%(status)s”.")

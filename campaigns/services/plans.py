@@ -272,7 +272,9 @@ def plan_create(
 
 
 def _lock_plan(plan: Plan, expected_version: int | None = None) -> Plan:
-    locked = Plan.objects.select_for_update().select_related("issuing_unit").get(pk=plan.pk)
+    locked = (
+        Plan.objects.select_for_update(of=("self",)).select_related("issuing_unit").get(pk=plan.pk)
+    )
     if expected_version is not None and locked.version != expected_version:
         raise ConcurrentEditError()
     return locked
@@ -525,7 +527,7 @@ def phase_save(
     if phase is None:
         phase = Phase(plan=locked)
     else:
-        phase = Phase.objects.select_for_update().get(pk=phase.pk)
+        phase = Phase.objects.select_for_update(of=("self",)).get(pk=phase.pk)
         before = {
             "name": phase.name,
             "start_year": phase.start_year,
@@ -721,7 +723,7 @@ def target_save(
     if target is None:
         target = Target(plan=locked, source=source)
     else:
-        target = Target.objects.select_for_update().get(pk=target.pk)
+        target = Target.objects.select_for_update(of=("self",)).get(pk=target.pk)
         before = {
             "unit": target.unit_id,
             "title": target.title,

@@ -97,3 +97,13 @@ def known_date(value: Any) -> Any:
     if isinstance(value, dt.date) and value <= _SINCE_ALWAYS:
         return None
     return value
+
+
+@register.filter
+def initials(name: str) -> str:
+    """ "Nguyễn Văn Quản" -> "NQ": the first letters of the family and given names."""
+    words = str(name or "").split()
+    if not words:
+        return ""
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()

@@ -335,9 +335,10 @@ def test_reminder_idempotency_with_the_real_beat_schedule_evaluated_twice(
     assert overdue.due_on.strftime("%d/%m/%Y") in digests[0].body
 
 
-def test_the_configured_database_scheduler_installs_the_entries(db: None) -> None:
+def test_the_configured_database_scheduler_installs_the_entries(transactional_db: None) -> None:
     """beat runs django-celery-beat's DatabaseScheduler: it copies the settings'
-    entries into its tables at start, with their local times."""
+    entries into its tables at start, with their local times. (Transactional:
+    the scheduler closes the database connection, as beat does between ticks.)"""
     from django_celery_beat.models import PeriodicTask
     from django_celery_beat.schedulers import DatabaseScheduler
 
