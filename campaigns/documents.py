@@ -74,6 +74,23 @@ def roman(n: int) -> str:
     return ROMAN[n - 1] if 0 < n <= len(ROMAN) else str(n)
 
 
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def _written_number(heading: str) -> int | None:
+    """The roman number a heading already starts with ("III. …" -> 3), else None."""
+    if not _NUMBERED.match(heading):
+        return None
+    letters = heading.split(".", 1)[0].strip().upper()
+    if not letters or any(ch not in _ROMAN_VALUES for ch in letters):
+        return 0  # numbered some other way ("1.", "a)"): do not count it
+    total = 0
+    for ch, nxt in zip(letters, [*letters[1:], ""], strict=True):
+        value = _ROMAN_VALUES[ch]
+        total += -value if nxt and _ROMAN_VALUES[nxt] > value else value
+    return total
+
+
 def _paragraphs(body: str) -> list[str]:
     return [line for line in (nfc(x).strip() for x in body.splitlines()) if line]
 
@@ -98,9 +115,12 @@ def plan_context(plan: Plan, *, for_browser: bool = False) -> dict[str, Any]:
     def add(heading: str, paragraphs: list[str]) -> None:
         nonlocal numbered
         heading = nfc(heading).strip()
-        if not _NUMBERED.match(heading):
+        written = _written_number(heading)
+        if written is None:
             numbered += 1
             heading = f"{roman(numbered)}. {heading.upper()}"
+        else:  # the user numbered it ("I. MỤC ĐÍCH, YÊU CẦU"): the tables follow on
+            numbered = max(numbered, written)
         sections.append(DocSection(heading=heading, paragraphs=paragraphs))
 
     for section in plan_sections(plan):

@@ -71,3 +71,13 @@ def test_a_derived_plan_starts_with_thuc_hien(cast: Cast) -> None:
     assert "ỦY BAN NHÂN DÂN" in text and "QUẬN MỘT" in text
     # No number yet: the number is left blank for the pen.
     assert "Số:" in text and "/KH-UBND" in text
+
+
+def test_headings_the_user_numbered_are_continued_by_the_tables() -> None:
+    """Sections written "I. …", "II. …", "III. …" are followed by "IV. TIẾN ĐỘ …"."""
+    from campaigns.documents import _written_number
+
+    assert _written_number("III. TỔ CHỨC THỰC HIỆN") == 3
+    assert _written_number("IX. KHEN THƯỞNG") == 9
+    assert _written_number("Mục đích") is None
+    assert _written_number("1. Mục đích") == 0
