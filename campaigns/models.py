@@ -289,6 +289,7 @@ class Event(models.Model):
     ends_on = models.DateField(_("to"))
     theme = models.CharField(_("theme"), max_length=300, blank=True)
     reports_due = models.DateField(_("reports due"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -46,6 +46,7 @@ class EventOut(Schema):
     ends_on: dt.date
     theme: str
     reports_due: dt.date | None
+    version: int
     created_at: dt.datetime
 
 
@@ -89,6 +90,7 @@ class WeekIn(Schema):
 
 
 class EventUpdateIn(Schema):
+    version: int | None = None
     kind: EventKind | None = None
     name: str | None = None
     starts_on: dt.date | None = None
@@ -289,8 +291,10 @@ def get_event(request: AuthedRequest, public_id: str) -> dict[str, object]:
 def update_event(request: AuthedRequest, public_id: str, payload: EventUpdateIn) -> Event:
     event = get_event_for_user(request.user, public_id)
     require_write(request.user, event.unit)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
     return services.event_update(
-        actor=request.user, event=event, data=payload.dict(exclude_unset=True)
+        actor=request.user, event=event, data=data, expected_version=version
     )
 
 

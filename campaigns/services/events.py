@@ -157,10 +157,17 @@ def event_create(
 
 
 @transaction.atomic
-def event_update(*, actor: Any, event: Event, data: Mapping[str, Any]) -> Event:
-    """Change the event's fields given in ``data`` (kind, name, dates, theme)."""
+def event_update(
+    *, actor: Any, event: Event, data: Mapping[str, Any], expected_version: int | None = None
+) -> Event:
+    """Change the event's fields given in ``data`` (kind, name, dates, theme).
+
+    ``expected_version`` is the version the user edited: an event changed
+    meanwhile is a conflict (nothing saved)."""
     require_planner(actor, event.unit)
     locked = Event.objects.select_for_update(of=("self",)).select_related("unit").get(pk=event.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEditError()
     current = {f: getattr(locked, f) for f in EVENT_FIELDS}
     merged = {**current, **{k: v for k, v in data.items() if k in EVENT_FIELDS}}
     values = _clean_event(locked.unit, merged)
@@ -169,7 +176,8 @@ def event_update(*, actor: Any, event: Event, data: Mapping[str, Any]) -> Event:
         return locked
     for key, value in changes.items():
         setattr(locked, key, value)
-    locked.save(update_fields=list(changes))
+    locked.version += 1
+    locked.save(update_fields=[*changes, "version"])
     audit_record(
         actor=actor,
         action="event.edit",

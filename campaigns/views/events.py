@@ -137,6 +137,14 @@ def event_create_view(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _posted_version(request: AuthedRequest) -> int | None:
+    """The version the form was opened with (hidden field), if it sent one."""
+    try:
+        return int(request.POST["version"])
+    except (KeyError, ValueError):
+        return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_edit_view(request: AuthedRequest, public_id: str) -> HttpResponse:
@@ -151,7 +159,12 @@ def event_edit_view(request: AuthedRequest, public_id: str) -> HttpResponse:
     form = EventForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.event_update(actor=request.user, event=event, data=form.cleaned_data)
+            services.event_update(
+                actor=request.user,
+                event=event,
+                data=form.cleaned_data,
+                expected_version=_posted_version(request),
+            )
         except ApplicationError as exc:
             forbid_wrong_role(exc)
             form.add_error(None, str(exc))

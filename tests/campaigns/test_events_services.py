@@ -196,3 +196,17 @@ def test_check_photo_file_reads_a_plain_file_object() -> None:
     handle = io.BytesIO(PNG)
     handle.name = "anh.png"
     assert services.check_photo_file(handle).code == "png"
+
+
+def test_event_update_with_a_stale_version_changes_nothing(cast) -> None:
+    week = _week(cast)
+    opened = week.version
+    services.event_update(
+        actor=cast.reviewer, event=week, data={"theme": "Đọc sách"}, expected_version=opened
+    )
+    with pytest.raises(ConcurrentEditError):
+        services.event_update(
+            actor=cast.reviewer, event=week, data={"theme": "Khác"}, expected_version=opened
+        )
+    week.refresh_from_db()
+    assert week.theme == "Đọc sách" and week.version == opened + 1
