@@ -22,6 +22,7 @@ neighbourhoods and ~27 M households.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import time
 import uuid
@@ -247,8 +248,13 @@ UNIT_COLUMNS = (
 )  # fmt: skip
 
 
-def _uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
+#: Public ids are random per run (the seed fixes the figures, not the ids), so
+#: two tenants generated with the same seed never collide.
+_ID_RNG = random.Random(int.from_bytes(os.urandom(16)))  # noqa: S311 - not for secrets
+
+
+def _uuid() -> uuid.UUID:
+    return uuid.UUID(int=_ID_RNG.getrandbits(128), version=4)
 
 
 def _write_tree(
@@ -269,7 +275,7 @@ def _write_tree(
         sink.add(
             AdministrativeUnit,
             (
-                pk, tenant.pk, _uuid(rng), parent.pk if parent else None, path,
+                pk, tenant.pk, _uuid(), parent.pk if parent else None, path,
                 len(path) // len(path_segment(pk)) - 1, level, kind, name, fold(name),
                 natural_key(name), code, FAR_PAST, None, False, 1, now, now,
             ),
@@ -381,7 +387,7 @@ def _write_families(
             sink.add(
                 Household,
                 (
-                    next_household, _uuid(rng), tenant_id, unit.pk, True, fold(f"{code} {head}"),
+                    next_household, _uuid(), tenant_id, unit.pk, True, fold(f"{code} {head}"),
                     1, now, now, code, head, address, rng.randint(1, 7),
                 ),
             )  # fmt: skip
@@ -401,7 +407,7 @@ def _write_families(
                 sink.add(
                     Registration,
                     (
-                        next_registration, _uuid(rng), tenant_id, unit.pk, unit.commune_pk, family,
+                        next_registration, _uuid(), tenant_id, unit.pk, unit.commune_pk, family,
                         year, SubjectKind.HOUSEHOLD.value, household_id, None, None, None, None,
                         status.value, None, created,
                     ),
@@ -422,7 +428,7 @@ def _write_families(
                     sink.add(
                         Assessment,
                         (
-                            next_assessment, _uuid(rng), tenant_id, unit.pk, next_registration,
+                            next_assessment, _uuid(), tenant_id, unit.pk, next_registration,
                             cs_id, "normal", outcome.value, None,
                             None if outcome == AssessmentStatus.DRAFT else total, None, "",
                             None if outcome == AssessmentStatus.DRAFT else passed,
