@@ -111,6 +111,10 @@ def apply_transition(
     fields = {"status": rule.target, "version": F("version") + 1, **(changes or {})}
     model.objects.filter(pk=locked.pk).update(**fields)  # type: ignore[attr-defined]
     locked.refresh_from_db()
+    if model._meta.label == "recognition.Assessment":
+        from reports.services import rollup_assessments_moved  # lazy: import cycle
+
+        rollup_assessments_moved(moves=[(locked.pk, state)], new_status=rule.target)
     audit_record(
         actor=actor,
         action=f"{model._meta.model_name}.{action}",
@@ -167,6 +171,10 @@ def apply_transition_many(
     model.objects.filter(pk__in=ids).update(  # type: ignore[attr-defined]
         status=rule.target, version=F("version") + 1, **(changes or {})
     )
+    if model._meta.label == "recognition.Assessment":
+        from reports.services import rollup_assessments_moved  # lazy: import cycle
+
+        rollup_assessments_moved(moves=[(pk, st) for pk, st, _p in rows], new_status=rule.target)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     label = model._meta.label_lower
     AuditEvent.objects.bulk_create(

@@ -150,6 +150,14 @@ def _audit_snapshot(registration: Registration, subject: Any) -> dict[str, Any]:
 # --- Single registration -------------------------------------------------------------
 
 
+def _rollup_registered(
+    *, units: list[AdministrativeUnit], title: str, year: int, sign: int
+) -> None:
+    from reports.services import rollup_registrations  # lazy: import cycle
+
+    rollup_registrations(units=units, title=title, year=year, sign=sign)
+
+
 @transaction.atomic
 def registration_create(*, actor: Any, title: str, year: int, subject: Any) -> Registration:
     """Register ``subject`` (a household, clan, organisation, citizen, or a unit for
@@ -200,6 +208,7 @@ def registration_create(*, actor: Any, title: str, year: int, subject: Any) -> R
         existing.proposing_unit = proposing
         existing.registered_by = actor if getattr(actor, "is_authenticated", False) else None
         existing.save(update_fields=["status", "proposing_unit", "registered_by"])
+        _rollup_registered(units=[existing.unit], title=title, year=year, sign=1)
         audit_record(
             actor=actor,
             action="registration.reinstate",
@@ -225,6 +234,7 @@ def registration_create(*, actor: Any, title: str, year: int, subject: Any) -> R
             registration.save()
     except IntegrityError as exc:
         raise duplicate from exc
+    _rollup_registered(units=[unit], title=title, year=year, sign=1)
     audit_record(
         actor=actor,
         action="registration.create",
@@ -351,6 +361,12 @@ def registration_bulk_create(
                 year=year,
                 **{f"{subject_field}__in": reinstate[start : start + BULK_BATCH_SIZE]},
             ).update(status=RegistrationStatus.REGISTERED, registered_by=registered_by)
+    _rollup_registered(
+        units=[u for pk, u, _p in eligible if existing.get(pk) != RegistrationStatus.REGISTERED],
+        title=title,
+        year=year,
+        sign=1,
+    )
     result = BulkRegistrationResult(
         created=len(new_rows),
         reinstated=len(reinstate),
@@ -406,6 +422,7 @@ def registration_withdraw(*, actor: Any, registration: Registration) -> Registra
         )
     locked.status = RegistrationStatus.WITHDRAWN
     locked.save(update_fields=["status"])
+    _rollup_registered(units=[locked.unit], title=locked.title, year=locked.year, sign=-1)
     audit_record(
         actor=actor,
         action="registration.withdraw",

@@ -193,10 +193,22 @@ def _save(subject: S, *, duplicate: DuplicateSubjectError) -> S:
 
 
 def _bump(subject: S, *, duplicate: DuplicateSubjectError) -> S:
+    old_unit_id = (
+        type(subject)._default_manager.values_list("unit_id", flat=True).get(pk=subject.pk)
+    )
     subject.version = F("version") + 1  # type: ignore[assignment]
     _save(subject, duplicate=duplicate)
     subject.refresh_from_db()
+    if old_unit_id != subject.unit_id and subject.is_active:  # moved: the bases follow it
+        _rollup_base(subject, -1, unit_id=old_unit_id)
+        _rollup_base(subject, 1)
     return subject
+
+
+def _rollup_base(subject: SubjectBase, delta: int, unit_id: int | None = None) -> None:
+    from reports.services import rollup_subject_changed  # lazy: import cycle
+
+    rollup_subject_changed(subject=subject, delta=delta, unit_id=unit_id)
 
 
 def _audit(actor: Any, action: str, subject: SubjectBase, **kwargs: Any) -> None:
@@ -273,6 +285,7 @@ def household_create(
     )
     _save(household, duplicate=_household_duplicate(code))
     _audit(actor, "household.create", household, after=household_snapshot(household))
+    _rollup_base(household, 1)
     return household
 
 
@@ -378,6 +391,7 @@ def clan_create(
     _save(clan, duplicate=_clan_duplicate(unit, name))
     clan.home_units.set(homes)
     _audit(actor, "clan.create", clan, after=clan_snapshot(clan))
+    _rollup_base(clan, 1)
     return clan
 
 
@@ -468,6 +482,7 @@ def organisation_create(
     )
     _save(organisation, duplicate=_organisation_duplicate(unit, name))
     _audit(actor, "organisation.create", organisation, after=organisation_snapshot(organisation))
+    _rollup_base(organisation, 1)
     return organisation
 
 
@@ -560,6 +575,7 @@ def citizen_create(
     )
     _save(citizen, duplicate=DuplicateSubjectError())
     _audit(actor, "citizen.create", citizen, after=citizen_snapshot(citizen))
+    _rollup_base(citizen, 1)
     return citizen
 
 
@@ -607,6 +623,7 @@ def subject_set_active(*, actor: Any, subject: S, active: bool, expected_version
         return locked
     locked.is_active = active
     _bump(locked, duplicate=DuplicateSubjectError())
+    _rollup_base(locked, 1 if active else -1)
     _audit(
         actor,
         f"{kind_of(locked)}.{'activate' if active else 'deactivate'}",

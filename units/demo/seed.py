@@ -146,6 +146,9 @@ def seed_demo(*, with_cycle: bool = True) -> dict[str, int]:
         from campaigns.demo import seed_campaigns_demo
 
         seed_campaigns_demo(tenants["hcm"])  # the city's plan, Quận 11's, events, awards
+        from reports.services import rollups_rebuild
+
+        rollups_rebuild()  # the demos' bulk writes bypass the rollup hooks
     return {
         "tenants": Tenant.objects.count(),
         "units": AdministrativeUnit.objects.count(),
