@@ -23,6 +23,7 @@ urlpatterns = [
     path("units/", include("units.urls")),
     path("recognition/", include("recognition.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("reports/", include("reports.urls")),
     path("jobs/", include("core.urls_jobs")),
     # Public: the QR code of a printed certificate points here (no sign-in).
     path("verify/<str:token>", verify_view, name="verify"),

@@ -23,6 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # Daily work first; reference lists and administration in one "Catalogues" menu.
     items = [
         item("core:home", _("Overview"), "home"),
+        item("reports:dashboard", _("Dashboard"), "dashboard"),
         item("recognition:registration-list", _("Registration"), "registrations"),
         item("recognition:assessment-list", _("Self-assessments"), "assessments"),
     ]

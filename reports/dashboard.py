@@ -1,0 +1,409 @@
+"""Reads of the steering dashboard (issue 7, item 2).
+
+Every figure comes from :class:`reports.models.Rollup` (never from raw
+assessment rows): a unit's own row holds its subtree's totals, its children's
+rows the breakdown. Targets come from the campaign plans (the nearest target
+walking up, as :func:`campaigns.selectors.plans.effective_targets` decides,
+batched here for all children at once); submissions from the campaign
+deadlines (:mod:`campaigns.selectors.deadlines`).
+
+The caller has already checked the unit against the user's scope
+(:func:`units.selectors.get_unit_for_user`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import QuerySet
+
+from campaigns.models import Deadline, Target, TargetKind
+from campaigns.selectors.deadlines import (
+    applicable_deadlines,
+    concerned_units,
+    drop_superseded,
+    extended_until,
+    met_units,
+)
+from campaigns.selectors.plans import effective_targets
+from recognition.titles import Title
+from reports.models import Rollup
+from units.levels import Level, level_rank
+from units.models import AdministrativeUnit, path_ids
+from units.selectors import children_of
+
+#: Years shown in the trend (the chosen year and the four before it).
+TREND_YEARS = 5
+#: Names listed per child and deadline (who has not submitted, who was late).
+NAME_LIMIT = 50
+COUNTERS = ("registered", "assessed", "approved", "recognised", "eligible_base")
+HUNDRED = Decimal(100)
+TENTH = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The rollup counters of one unit (its whole subtree) for a title and year."""
+
+    registered: int = 0
+    assessed: int = 0
+    approved: int = 0
+    recognised: int = 0
+    eligible_base: int = 0
+
+    @property
+    def exact_rate(self) -> Decimal | None:
+        """Recognised / eligible base in per cent, unrounded (None without a base)."""
+        if not self.eligible_base:
+            return None
+        return Decimal(self.recognised) * HUNDRED / Decimal(self.eligible_base)
+
+    @property
+    def rate(self) -> Decimal | None:
+        """The rate to one decimal, as shown."""
+        exact = self.exact_rate
+        return None if exact is None else exact.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def _figures(row: dict[str, int | None]) -> Figures:
+    return Figures(**{name: int(row.get(name) or 0) for name in COUNTERS})
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """A target in force and how the figures compare with it."""
+
+    target: Target | None
+    gap: Decimal | None
+    lagging: bool
+
+    @property
+    def is_rate(self) -> bool:
+        return self.target is not None and self.target.kind == TargetKind.RATE
+
+
+def check_target(figures: Figures, target: Target | None) -> TargetCheck:
+    """Gap to the target (percentage points for a rate, subjects for a count);
+    lagging when below it."""
+    if target is None:
+        return TargetCheck(target=None, gap=None, lagging=False)
+    if target.kind == TargetKind.RATE:
+        rate = figures.exact_rate
+        if rate is None:
+            return TargetCheck(target=target, gap=None, lagging=False)
+        # Lagging is decided on the unrounded rate (49,96 % is below 50 %).
+        exact = rate - target.value
+        gap = exact.quantize(TENTH, rounding=ROUND_HALF_UP)
+    else:
+        exact = gap = Decimal(figures.recognised) - target.value
+    return TargetCheck(target=target, gap=gap, lagging=exact < 0)
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    unit: AdministrativeUnit
+    figures: Figures
+    check: TargetCheck
+    #: The unit has units under it: the dashboard can drill down into it.
+    drillable: bool
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    year: int
+    figures: Figures
+    check: TargetCheck
+
+
+@dataclass
+class SubmissionRow:
+    """One child unit against one deadline: the units concerned under it (the
+    child itself when it is at the deadline's level) and how they stand."""
+
+    unit: AdministrativeUnit
+    total: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    pending: int = 0
+    missing_units: list[AdministrativeUnit] = field(default_factory=list)
+    late_units: list[AdministrativeUnit] = field(default_factory=list)
+
+    @property
+    def submitted(self) -> int:
+        return self.on_time + self.late
+
+
+@dataclass
+class Submissions:
+    deadline: Deadline
+    rows: list[SubmissionRow]
+
+    @property
+    def total(self) -> int:
+        return sum(r.total for r in self.rows)
+
+    @property
+    def submitted(self) -> int:
+        return sum(r.submitted for r in self.rows)
+
+    @property
+    def late(self) -> int:
+        return sum(r.late for r in self.rows)
+
+    @property
+    def missing(self) -> int:
+        return sum(r.missing for r in self.rows)
+
+
+@dataclass
+class Dashboard:
+    unit: AdministrativeUnit
+    title: str
+    year: int
+    scope_level: str
+    figures: Figures
+    check: TargetCheck
+    children: list[ChildRow]
+    trend: list[TrendPoint]
+    submissions: list[Submissions]
+
+    @property
+    def lagging(self) -> list[ChildRow]:
+        """Children below their target, furthest behind first."""
+        rows = [r for r in self.children if r.check.lagging]
+        return sorted(rows, key=lambda r: (r.check.gap or Decimal(0), r.unit.sort_name))
+
+    @property
+    def children_total(self) -> Figures:
+        return Figures(
+            **{name: sum(getattr(r.figures, name) for r in self.children) for name in COUNTERS}
+        )
+
+
+# --- Rollup reads ----------------------------------------------------------------------
+
+
+def default_scope_level(title: str) -> str:
+    """The rollup's scope level to read: blank, except for the community title
+    (rated per level of the registered units; neighbourhoods by default)."""
+    return Level.NEIGHBOURHOOD if title == Title.COMMUNITY else ""
+
+
+def _rollups(unit: AdministrativeUnit, *, title: str, scope_level: str) -> QuerySet[Rollup]:
+    return Rollup.objects.filter(tenant_id=unit.tenant_id, title=title, scope_level=scope_level)
+
+
+def unit_figures(
+    *, unit: AdministrativeUnit, title: str, year: int, scope_level: str = ""
+) -> Figures:
+    row = (
+        _rollups(unit, title=title, scope_level=scope_level)
+        .filter(unit=unit, year=year)
+        .values(*COUNTERS)
+        .first()
+    )
+    return _figures(row) if row else Figures()
+
+
+def children_figures(
+    *, unit: AdministrativeUnit, title: str, year: int, scope_level: str = ""
+) -> dict[int, Figures]:
+    """The rollup of each child of ``unit`` (children without a row are absent)."""
+    rows = (
+        _rollups(unit, title=title, scope_level=scope_level)
+        .filter(unit__parent=unit, year=year)
+        .values("unit_id", *COUNTERS)
+    )
+    return {r["unit_id"]: _figures(r) for r in rows}
+
+
+def yearly_figures(
+    *, unit: AdministrativeUnit, title: str, years: list[int], scope_level: str = ""
+) -> dict[int, Figures]:
+    rows = (
+        _rollups(unit, title=title, scope_level=scope_level)
+        .filter(unit=unit, year__in=years)
+        .values("year", *COUNTERS)
+    )
+    return {r["year"]: _figures(r) for r in rows}
+
+
+def rollup_years(*, unit: AdministrativeUnit) -> list[int]:
+    """Years with figures for ``unit``, newest first."""
+    return sorted(
+        set(
+            Rollup.objects.filter(tenant_id=unit.tenant_id, unit=unit)
+            .values_list("year", flat=True)
+            .distinct()
+        ),
+        reverse=True,
+    )
+
+
+# --- Targets ---------------------------------------------------------------------------
+
+
+def _rank(target: Target) -> tuple[int, int, int, int]:
+    # The order of campaigns.selectors.plans.effective_targets: nearest unit,
+    # then nearest issuer, then the later plan.
+    return (target.unit.depth, target.plan.issuing_unit.depth, target.plan.start_year, target.pk)
+
+
+def effective_targets_for_units(
+    *, parent: AdministrativeUnit, units: list[AdministrativeUnit], title: str, year: int
+) -> dict[int, Target | None]:
+    """The target in force for each of ``units`` (children of ``parent``), in one
+    query: the same answer as ``effective_target(unit=u, ...)`` for each."""
+    shared = [*parent.ancestor_ids(), parent.pk]
+    own = [u.pk for u in units]
+    candidates = list(
+        Target.objects.filter(
+            plan__tenant_id=parent.tenant_id,
+            plan__issuing_unit_id__in=[*shared, *own],
+            unit_id__in=[*shared, *own],
+            title=title,
+            year=year,
+        ).select_related("unit", "plan", "plan__issuing_unit")
+    )
+    out: dict[int, Target | None] = {}
+    for unit in units:
+        lineage = {*unit.ancestor_ids(), unit.pk}
+        fitting = [
+            t for t in candidates if t.unit_id in lineage and t.plan.issuing_unit_id in lineage
+        ]
+        out[unit.pk] = max(fitting, key=_rank) if fitting else None
+    return out
+
+
+def yearly_targets(
+    *, unit: AdministrativeUnit, title: str, years: list[int]
+) -> dict[int, Target | None]:
+    """The target in force for ``unit`` in each of ``years`` (one query)."""
+    by_year = {t.year: t for t in effective_targets(unit=unit, title=title)}
+    return {y: by_year.get(y) for y in years}
+
+
+# --- Submissions against the deadlines ---------------------------------------------------
+
+
+def _title_fits(deadline: Deadline, title: str) -> bool:
+    return not deadline.title or deadline.title == title
+
+
+def submissions(
+    *,
+    unit: AdministrativeUnit,
+    children: list[AdministrativeUnit],
+    title: str,
+    year: int,
+    today: dt.date,
+) -> list[Submissions]:
+    """For each deadline of ``year`` (of ``title`` or of every title) that the
+    units under ``unit`` must meet: per child, how many concerned units
+    submitted on time, late, have not submitted although the date has passed,
+    or still may; a few queries per deadline."""
+    deadlines = [
+        d
+        for d in drop_superseded(list(applicable_deadlines(unit=unit, year=year)))
+        if level_rank(d.level) > level_rank(unit.level) and _title_fits(d, title)
+    ]
+    out: list[Submissions] = []
+    for deadline in deadlines:
+        concerned = list(concerned_units(deadline, within=unit, superseded=True))
+        if not concerned:
+            continue
+        met = met_units(deadline, [u.pk for u in concerned])
+        extended = extended_until(deadline, concerned)
+        by_child = {c.pk: SubmissionRow(unit=c) for c in children}
+        for u in concerned:
+            row = by_child.get(_child_id(unit, u))
+            if row is None:
+                continue
+            row.total += 1
+            done = met.get(u.pk)
+            if done is not None and done.late:
+                row.late += 1
+                if len(row.late_units) < NAME_LIMIT:
+                    row.late_units.append(u)
+            elif done is not None:
+                row.on_time += 1
+            elif today <= deadline.due_on or u.pk in extended:
+                row.pending += 1
+            else:
+                row.missing += 1
+                if len(row.missing_units) < NAME_LIMIT:
+                    row.missing_units.append(u)
+        rows = [r for r in by_child.values() if r.total]
+        if rows:
+            out.append(Submissions(deadline=deadline, rows=rows))
+    return out
+
+
+def _child_id(unit: AdministrativeUnit, below: AdministrativeUnit) -> int:
+    """The child of ``unit`` on the way down to ``below`` (from its path; 0 if none)."""
+    ids = path_ids(below.path)
+    return ids[unit.depth + 1] if len(ids) > unit.depth + 1 else 0
+
+
+# --- The whole page ----------------------------------------------------------------------
+
+
+def dashboard_children(
+    unit: AdministrativeUnit, figures: dict[int, Figures]
+) -> list[AdministrativeUnit]:
+    """Current children, and former children that still have figures."""
+    return [c for c in children_of(unit) if c.valid_to is None or c.pk in figures]
+
+
+def dashboard_for_unit(
+    *,
+    unit: AdministrativeUnit,
+    title: str,
+    year: int,
+    today: dt.date,
+    scope_level: str | None = None,
+) -> Dashboard:
+    level = default_scope_level(title) if scope_level is None else scope_level
+    by_child = children_figures(unit=unit, title=title, year=year, scope_level=level)
+    children = dashboard_children(unit, by_child)
+    child_targets = effective_targets_for_units(parent=unit, units=children, title=title, year=year)
+    years = list(range(year - TREND_YEARS + 1, year + 1))
+    yearly = yearly_figures(unit=unit, title=title, years=years, scope_level=level)
+    year_targets = yearly_targets(unit=unit, title=title, years=years)
+    figures = yearly.get(year, Figures())
+    return Dashboard(
+        unit=unit,
+        title=title,
+        year=year,
+        scope_level=level,
+        figures=figures,
+        check=check_target(figures, year_targets[year]),
+        children=[
+            ChildRow(
+                unit=c,
+                figures=by_child.get(c.pk, Figures()),
+                check=check_target(by_child.get(c.pk, Figures()), child_targets.get(c.pk)),
+                drillable=bool(getattr(c, "child_count", 0)),
+            )
+            for c in children
+        ],
+        trend=[
+            TrendPoint(
+                year=y,
+                figures=yearly.get(y, Figures()),
+                check=check_target(yearly.get(y, Figures()), year_targets[y]),
+            )
+            for y in years
+        ],
+        submissions=submissions(unit=unit, children=children, title=title, year=year, today=today),
+    )
+
+
+def scope_levels_for(title: str) -> list[str]:
+    """Levels a community-title dashboard can be read at."""
+    if title != Title.COMMUNITY:
+        return []
+    return [Level.NEIGHBOURHOOD, Level.COMMUNE, Level.DISTRICT]

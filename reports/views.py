@@ -1,0 +1,231 @@
+"""The steering dashboard: figures of a unit's children against their targets,
+the trend, submissions against the campaign deadlines; every table also as XLSX.
+
+Read-only for every role, steering viewers included; a unit outside the
+user's scope is a 404 (units.selectors.get_unit_for_user).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from campaigns.models import TargetKind
+from core.http import AuthedRequest
+from recognition.titles import Title
+from reports.dashboard import (
+    Dashboard,
+    Figures,
+    TargetCheck,
+    dashboard_for_unit,
+    rollup_years,
+    scope_levels_for,
+)
+from reports.xlsx import COUNT, DECIMAL, INTEGER, RATE, Column, Table, xlsx_response
+from units.levels import Level
+from units.models import AdministrativeUnit
+from units.selectors import get_unit_for_user, home_units, visible_ancestors
+
+TABLES = ("children", "trend", "submissions", "lagging")
+
+
+def _year(value: Any, default: int) -> int:
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return default
+    return year if 2000 <= year <= 2100 else default
+
+
+def _target_value(check: TargetCheck) -> Decimal | None:
+    return check.target.value if check.target is not None else None
+
+
+def _rate_target(check: TargetCheck) -> float | None:
+    """A rate target for the charts (count targets are not drawn on a rate axis)."""
+    if check.target is None or check.target.kind != TargetKind.RATE:
+        return None
+    return float(check.target.value)
+
+
+def _figure_cells(figures: Figures) -> list[Any]:
+    return [figures.eligible_base, figures.registered, figures.recognised, figures.rate]
+
+
+def dashboard_tables(board: Dashboard) -> dict[str, Table]:
+    """The page's tables with the same rows, for the XLSX export."""
+    period = f"{board.unit.name} · {Title(board.title).label} · {board.year}"
+    figures = [
+        Column(_("Eligible base"), COUNT),
+        Column(_("Registered"), COUNT),
+        Column(_("Recognised"), COUNT),
+        Column(_("Rate (%)"), RATE, 10),
+    ]
+    target = [Column(_("Target"), DECIMAL, 10), Column(_("Gap to target"), DECIMAL, 12)]
+    lag = _("Lagging")
+    children = Table(
+        title=_("Units"),
+        caption=period,
+        columns=[Column(_("Unit"), width=32), *figures, *target, Column(lag, width=10)],
+        rows=[
+            [
+                r.unit.name,
+                *_figure_cells(r.figures),
+                _target_value(r.check),
+                r.check.gap,
+                lag if r.check.lagging else "",
+            ]
+            for r in board.children
+        ],
+        totals=[
+            _("Total"),
+            *_figure_cells(board.figures),
+            _target_value(board.check),
+            board.check.gap,
+            lag if board.check.lagging else "",
+        ],
+    )
+    trend = Table(
+        title=_("Trend"),
+        caption=f"{board.unit.name} · {Title(board.title).label}",
+        columns=[Column(_("Year"), INTEGER, 8), *figures, *target],
+        rows=[
+            [p.year, *_figure_cells(p.figures), _target_value(p.check), p.check.gap]
+            for p in board.trend
+        ],
+    )
+    submissions = Table(
+        title=_("Submissions"),
+        caption=period,
+        columns=[
+            Column(_("Deadline"), width=36),
+            Column(_("Due date"), width=12),
+            Column(_("Unit"), width=32),
+            Column(_("Units concerned"), COUNT),
+            Column(_("Submitted on time"), COUNT),
+            Column(_("Submitted late"), COUNT),
+            Column(_("Not submitted"), COUNT),
+            Column(_("Not yet due"), COUNT),
+        ],
+        rows=[
+            [
+                s.deadline.label or s.deadline.get_kind_display(),
+                s.deadline.due_on.strftime("%d/%m/%Y"),
+                r.unit.name,
+                r.total,
+                r.on_time,
+                r.late,
+                r.missing,
+                r.pending,
+            ]
+            for s in board.submissions
+            for r in s.rows
+        ],
+    )
+    lagging = Table(
+        title=_("Lagging units"),
+        caption=period,
+        columns=[Column(_("Unit"), width=32), Column(_("Rate (%)"), RATE, 10), *target],
+        rows=[
+            [r.unit.name, r.figures.rate, _target_value(r.check), r.check.gap]
+            for r in board.lagging
+        ],
+    )
+    return {
+        "children": children,
+        "trend": trend,
+        "submissions": submissions,
+        "lagging": lagging,
+    }
+
+
+def _charts(board: Dashboard) -> dict[str, Any]:
+    """Data for the two ECharts charts (the tables beside them carry the same)."""
+
+    def rate(value: Decimal | None) -> float | None:
+        return float(value) if value is not None else None
+
+    return {
+        "children": {
+            "names": [r.unit.name for r in board.children],
+            "rates": [rate(r.figures.rate) for r in board.children],
+            "targets": [_rate_target(r.check) for r in board.children],
+            "rateLabel": _("Rate (%)"),
+            "targetLabel": _("Target"),
+        },
+        "trend": {
+            "years": [str(p.year) for p in board.trend],
+            "rates": [rate(p.figures.rate) for p in board.trend],
+            "targets": [_rate_target(p.check) for p in board.trend],
+            "rateLabel": _("Rate (%)"),
+            "targetLabel": _("Target"),
+        },
+    }
+
+
+def _years(unit: AdministrativeUnit, today: dt.date) -> list[int]:
+    return sorted({*rollup_years(unit=unit), *range(today.year - 4, today.year + 1)}, reverse=True)
+
+
+@login_required
+@require_GET
+def dashboard_view(request: AuthedRequest) -> HttpResponse:
+    """``?unit=&year=&title=`` (and ``scope=`` for the community title);
+    ``&format=xlsx&table=<name>`` downloads one table."""
+    today = timezone.localdate()
+    if request.GET.get("unit"):
+        unit: AdministrativeUnit | None = get_unit_for_user(request.user, request.GET["unit"])
+    else:
+        unit = home_units(request.user).first()
+    title = request.GET.get("title", "")
+    if title not in Title.values:
+        title = Title.FAMILY
+    if unit is None:
+        return render(request, "reports/dashboard.html", {"unit": None, "title": title})
+    years = _years(unit, today)
+    year = _year(request.GET.get("year"), years[0] if years[0] <= today.year else today.year)
+    levels = scope_levels_for(title)
+    scope = request.GET.get("scope", "")
+    board = dashboard_for_unit(
+        unit=unit,
+        title=title,
+        year=year,
+        today=today,
+        scope_level=scope if scope in levels else None,
+    )
+    query = {"unit": str(unit.public_id), "year": str(year), "title": title}
+    if levels:
+        query["scope"] = board.scope_level
+    if request.GET.get("format") == "xlsx":
+        tables = dashboard_tables(board)
+        name = request.GET.get("table", "children")
+        if name not in tables:
+            raise Http404
+        filename = f"dashboard-{slugify(unit.code)}-{title}-{year}-{name}.xlsx"
+        return xlsx_response([tables[name]], filename=filename)
+    context = {
+        "board": board,
+        "unit": unit,
+        "title": title,
+        "year": year,
+        "years": years,
+        "titles": Title.choices,
+        "scope_levels": [(lv, Level(lv).label) for lv in levels],
+        "breadcrumb": [a for a in visible_ancestors(request.user, unit) if a.pk != unit.pk],
+        "exports": {
+            name: "?" + urlencode({**query, "format": "xlsx", "table": name}) for name in TABLES
+        },
+        "drill_query": urlencode({k: v for k, v in query.items() if k != "unit"}),
+        "charts": _charts(board),
+    }
+    return render(request, "reports/dashboard.html", context)
