@@ -31,6 +31,7 @@ HANDLERS: dict[str, str] = {
     "decision.issue": "recognition.services.decision:decision_issue_run",
     "decision.preview": "recognition.services.decision:decision_preview_run",
     "decision.certificates": "recognition.services.decision:certificates_run",
+    "report.build": "reports.report_services:report_build_run",
 }
 
 

@@ -191,7 +191,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "campaigns.digest_send",
         "schedule": crontab(**_clock(env.str("CAMPAIGN_DIGEST_AT", default="07:30"))),
     },
+    # reports/report_tasks.py: draft and build the reviews and yearly reports due soon.
+    "reports-schedule-from-milestones": {
+        "task": "reports.schedule_from_milestones",
+        "schedule": crontab(**_clock(env.str("REPORT_SCHEDULE_AT", default="06:30"))),
+    },
 }
+#: Days before a phase's review or a report deadline that the beat drafts the report.
+REPORT_LEAD_DAYS = env.int("REPORT_LEAD_DAYS", default=14)
 
 # --- E-mail
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

@@ -302,7 +302,7 @@ def _beat(clock: dt.datetime) -> RunningScheduler:
 def test_the_beat_schedule_comes_from_the_settings(worker_modules: None) -> None:
     schedule = settings.CELERY_BEAT_SCHEDULE
     tasks = {spec["task"] for spec in schedule.values()}
-    assert tasks == {"campaigns.reminders_send", "campaigns.digest_send"}
+    assert {"campaigns.reminders_send", "campaigns.digest_send"} <= tasks
     assert tasks <= set(app.tasks)
     assert app.conf.beat_schedule == schedule
     assert app.conf.timezone == "Asia/Ho_Chi_Minh"

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from campaigns.models import Phase, Plan, Target
+from config.celery import app as celery_app
 from core.jobs import job_retry
 from core.models import Job, JobStatus
 from recognition.titles import Title
@@ -82,15 +83,18 @@ def test_prefilled_sections_carry_the_figures(figures_world: Cast) -> None:
     )
     results = report.sections[0]
     assert results["heading"] == "KẾT QUẢ THỰC HIỆN"
-    assert "Gia đình học tập: 1.500/3.000 được công nhận, đạt 50,0% (chỉ tiêu 70%: chưa đạt)" in (
-        results["body"]
+    assert (
+        "Gia đình học tập: 1.500/3.000 được công nhận, đạt 50,0% (chỉ tiêu 70%: chưa đạt)"
+        in (results["body"])
     )
     assert [s["heading"] for s in report.sections][1] == "ĐÁNH GIÁ CHUNG"
 
 
 def test_pdf_and_xlsx_read_back(figures_world: Cast, django_capture_on_commit_callbacks) -> None:
     cast = figures_world
-    report = services.report_create(actor=cast.reviewer, unit=cast.district, kind="yearly", year=YEAR)
+    report = services.report_create(
+        actor=cast.reviewer, unit=cast.district, kind="yearly", year=YEAR
+    )
     job = _build(report, django_capture_on_commit_callbacks)
     assert job.status == JobStatus.DONE, job.message
     report.refresh_from_db()
@@ -123,7 +127,9 @@ def test_pdf_and_xlsx_read_back(figures_world: Cast, django_capture_on_commit_ca
 def test_a_year_without_data_is_an_honest_empty_report(
     cast: Cast, django_capture_on_commit_callbacks
 ) -> None:
-    report = services.report_create(actor=cast.reviewer, unit=cast.district, kind="yearly", year=2031)
+    report = services.report_create(
+        actor=cast.reviewer, unit=cast.district, kind="yearly", year=2031
+    )
     assert report.sections[0]["body"] == "Chưa có số liệu năm 2031."
     job = _build(report, django_capture_on_commit_callbacks)
     assert job.status == JobStatus.DONE, job.message
@@ -146,7 +152,9 @@ def test_failed_build_leaves_no_file_and_retry_works(
     figures_world: Cast, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
     cast = figures_world
-    report = services.report_create(actor=cast.reviewer, unit=cast.district, kind="yearly", year=YEAR)
+    report = services.report_create(
+        actor=cast.reviewer, unit=cast.district, kind="yearly", year=YEAR
+    )
     real = report_documents.render_report_xlsx
 
     def broken(*args, **kwargs):
@@ -170,9 +178,13 @@ def test_failed_build_leaves_no_file_and_retry_works(
     assert report.pdf and report.xlsx and report.is_built
 
 
-def test_finalised_report_is_immutable(figures_world: Cast, django_capture_on_commit_callbacks) -> None:
+def test_finalised_report_is_immutable(
+    figures_world: Cast, django_capture_on_commit_callbacks
+) -> None:
     cast = figures_world
-    report = services.report_create(actor=cast.reviewer, unit=cast.district, kind="yearly", year=YEAR)
+    report = services.report_create(
+        actor=cast.reviewer, unit=cast.district, kind="yearly", year=YEAR
+    )
     _build(report, django_capture_on_commit_callbacks)
     report.refresh_from_db()
     services.report_update(
@@ -196,7 +208,9 @@ def test_finalised_report_is_immutable(figures_world: Cast, django_capture_on_co
     with pytest.raises(services.ReportLockedError):
         services.report_build_start(actor=cast.reviewer, report=report)
     # a second finalised report of the same unit and year is refused
-    other = services.report_create(actor=cast.reviewer, unit=cast.district, kind="yearly", year=YEAR)
+    other = services.report_create(
+        actor=cast.reviewer, unit=cast.district, kind="yearly", year=YEAR
+    )
     _build(other, django_capture_on_commit_callbacks)
     other.refresh_from_db()
     with pytest.raises(services.ReportConflictError):
@@ -271,6 +285,8 @@ def test_beat_entry_exists_and_scheduling_is_idempotent(
 ) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["reports-schedule-from-milestones"]
     assert entry["task"] == "reports.schedule_from_milestones"
+    celery_app.loader.import_default_modules()  # as a worker does when it starts
+    assert entry["task"] in celery_app.tasks
     cast = figures_world
     today = dt.date(2025, 11, 20)
     Phase.objects.create(
