@@ -377,7 +377,7 @@ def main() -> int:
         )
         + "\n"
     )
-    print(f"results: {args.out.relative_to(BASE_DIR)}")
+    print(f"results: {args.out}")
     return 0 if ok else 1
 
 
