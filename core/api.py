@@ -83,6 +83,10 @@ from recognition.api import ROUTERS as recognition_routers  # noqa: E402
 for _prefix, _router in recognition_routers:
     api.add_router(_prefix, _router)
 
+from reports.api import router as reports_router  # noqa: E402
+
+api.add_router("/reports", reports_router)
+
 from campaigns.api import ROUTERS as campaign_routers  # noqa: E402
 
 for _prefix, _router in campaign_routers:

@@ -28,7 +28,10 @@ from core.selectors import get_job_for_user
 from units.selectors import require_write
 
 #: Where the object a job works on is shown (``object_type`` -> URL name).
-OBJECT_URLS: dict[str, str] = {"recognition.decision": "recognition:decision-detail"}
+OBJECT_URLS: dict[str, str] = {
+    "recognition.decision": "recognition:decision-detail",
+    "reports.report": "reports:report-detail",
+}
 
 
 def object_url(job: Job) -> str:

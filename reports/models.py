@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from recognition.titles import Title
 
+# The periodic reports (yearly, sơ kết, tổng kết) live in their own module.
+from reports.report_models import Report, ReportKind, ReportOrigin, ReportStatus  # noqa: F401
+
 
 class Rollup(models.Model):
     """One row per unit × year × title (× scope level for "Cộng đồng học tập").

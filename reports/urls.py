@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from reports import views
 
@@ -6,4 +6,5 @@ app_name = "reports"
 
 urlpatterns = [
     path("dashboard/", views.dashboard_view, name="dashboard"),
+    path("documents/", include("reports.report_urls")),
 ]

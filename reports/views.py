@@ -227,5 +227,20 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
         },
         "drill_query": urlencode({k: v for k, v in query.items() if k != "unit"}),
         "charts": _charts(board),
+        "unit_reports": _unit_reports(request.user, unit, year),
     }
     return render(request, "reports/dashboard.html", context)
+
+
+def _unit_reports(user: Any, unit: AdministrativeUnit, year: int) -> list[Any]:
+    """The unit's built reports (yearly, sơ kết, tổng kết) the user may download:
+    the finalised ones first, then the newest drafts of the year."""
+    from reports.report_services import reports_for_user
+
+    return list(
+        reports_for_user(user)
+        .filter(unit=unit)
+        .exclude(pdf="")
+        .filter(year__in=[year, year - 1])
+        .order_by("-status", "-year", "-built_at")[:10]
+    )
