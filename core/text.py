@@ -20,6 +20,12 @@ def nfc(value: str | None) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+def nfc_lines(value: str | None) -> str:
+    """Multi-line text with one entry per line (căn cứ, nơi nhận): each line NFC
+    and trimmed, empty lines dropped."""
+    return "\n".join(line for line in (nfc(x) for x in str(value or "").splitlines()) if line)
+
+
 def fold(value: str) -> str:
     """Lower-case, accent-free form for search ("Phú Nhuận" -> "phu nhuan")."""
     decomposed = unicodedata.normalize("NFD", nfc(value).lower()).replace("đ", "d")

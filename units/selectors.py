@@ -105,12 +105,22 @@ def units_for_user(
     return scope_queryset(AdministrativeUnit.objects.all(), user, unit_field="", roles=roles)
 
 
+def public_id_or_none(value: Any) -> uuid.UUID | None:
+    """A UUID from a URL, form or API value, or ``None`` when it is malformed."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def parse_public_id(value: Any) -> uuid.UUID:
     """A UUID from a URL or form value; anything malformed is a 404, not a 500."""
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise Http404 from exc
+    parsed = public_id_or_none(value)
+    if parsed is None:
+        raise Http404
+    return parsed
 
 
 def get_unit_for_user(user: Any, public_id: Any) -> AdministrativeUnit:

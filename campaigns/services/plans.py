@@ -43,7 +43,7 @@ from campaigns.models import (
 from campaigns.permissions import require_planner
 from core.audit import audit_record
 from core.exceptions import ConcurrentEditError
-from core.text import nfc
+from core.text import nfc, nfc_lines
 from recognition.documents.snapshot import agency_in_sentence, vn_long_date
 from recognition.services.decision import SYMBOL_RE, issuer_profile_for
 from recognition.titles import Title
@@ -72,11 +72,6 @@ MULTILINE_FIELDS = frozenset({"legal_bases", "recipients", "signer_title"})
 
 
 # --- Text hygiene ------------------------------------------------------------------
-
-
-def clean_lines(value: Any) -> str:
-    """NFC each line, drop empty ones (one entry per line)."""
-    return "\n".join(line for line in (nfc(x) for x in str(value or "").splitlines()) if line)
 
 
 def clean_paragraphs(value: Any) -> str:
@@ -243,14 +238,14 @@ def plan_create(
         symbol=symbol,
         issued_on=_check_date(issued_on),
         place_name=nfc(place_name) if place_name is not None else nfc(profile.place_name),
-        agency=clean_lines(agency) if agency is not None else clean_lines(profile.agency),
+        agency=nfc_lines(agency) if agency is not None else nfc_lines(profile.agency),
         title=title,
         start_year=start,
         end_year=end,
-        legal_bases=clean_lines(legal_bases),
-        signer_title=clean_lines(signer_title),
+        legal_bases=nfc_lines(legal_bases),
+        signer_title=nfc_lines(signer_title),
         signer_name=nfc(signer_name),
-        recipients=clean_lines(recipients),
+        recipients=nfc_lines(recipients),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     try:
@@ -297,7 +292,7 @@ def plan_update(*, actor: Any, plan: Plan, expected_version: int, data: Mapping[
         elif field in {"start_year", "end_year"}:
             value = _check_year(value, _field_label(field))
         elif field in MULTILINE_FIELDS or field == "agency":
-            value = clean_lines(value)
+            value = nfc_lines(value)
         else:
             value = nfc(str(value or ""))
         changes[field] = value

@@ -23,7 +23,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import unicodedata
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -73,7 +72,7 @@ from recognition.transitions import (
     apply_transition,
 )
 from units.models import AdministrativeUnit
-from units.selectors import roles_at
+from units.selectors import public_id_or_none, roles_at
 
 TWO_PLACES = Decimal("0.01")
 
@@ -844,9 +843,8 @@ def assessment_copy_previous(
 
 def indicator_by_public_id(assessment: Assessment, public_id: Any) -> Indicator | None:
     """An indicator of the assessment's set, or ``None`` (malformed ids included)."""
-    try:
-        value = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
-    except (TypeError, ValueError, AttributeError):
+    value = public_id_or_none(public_id)
+    if value is None:
         return None
     return (
         Indicator.objects.filter(

@@ -38,7 +38,7 @@ from core.audit import audit_record
 from core.exceptions import ConcurrentEditError
 from core.jobs import job_attach, job_create, job_progress
 from core.models import Job, JobStatus
-from core.text import nfc
+from core.text import nfc, nfc_lines
 from recognition.exceptions import DecisionError, RoleNotAllowedError
 from recognition.models import (
     Assessment,
@@ -64,7 +64,7 @@ from recognition.transitions import (
     apply_transition_many,
 )
 from units.models import AdministrativeUnit
-from units.selectors import roles_at
+from units.selectors import public_id_or_none, roles_at
 
 S = DecisionStatus
 
@@ -159,7 +159,7 @@ def issuer_profile_save(
         if field in data:
             value = data[field]
             cleaned = (
-                _clean_lines(value)
+                nfc_lines(value)
                 if field in {"legal_bases", "recipients"}
                 else nfc(str(value or ""))
             )
@@ -382,11 +382,6 @@ def _clean_text(value: Any) -> str:
 MULTILINE_FIELDS = frozenset({"legal_bases", "recipients"})
 
 
-def _clean_lines(value: Any) -> str:
-    """NFC each line, drop empty ones, keep one entry per line."""
-    return "\n".join(line for line in (nfc(x) for x in str(value or "").splitlines()) if line)
-
-
 @transaction.atomic
 def decision_update(
     *, actor: Any, decision: Decision, expected_version: int, data: Mapping[str, Any]
@@ -406,7 +401,7 @@ def decision_update(
         elif field == "issued_on":
             value = value or None
         elif field in MULTILINE_FIELDS:
-            value = _clean_lines(value)
+            value = nfc_lines(value)
         elif field == "signing_form":
             value = _clean_text(value)
             if value not in SigningForm.values:
@@ -499,7 +494,10 @@ def filter_candidates(queryset: QuerySet[Any], filters: Mapping[str, Any]) -> Qu
     """``proposing_unit`` / ``unit`` (public ids, subtree), ``dossier``, ``q`` (name or code)."""
     from core.text import fold
 
-    ids = {key: _uuid_or_none(filters.get(key)) for key in ("proposing_unit", "unit", "dossier")}
+    ids = {
+        key: (public_id_or_none(filters.get(key)) if filters.get(key) else None)
+        for key in ("proposing_unit", "unit", "dossier")
+    }
     if any(filters.get(key) and ids[key] is None for key in ids):
         return queryset.none()  # an unreadable id matches nothing
     if queryset.model._meta.label_lower == "campaigns.nomination":
@@ -533,18 +531,9 @@ def filter_candidates(queryset: QuerySet[Any], filters: Mapping[str, Any]) -> Qu
     return queryset
 
 
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    if not value:
-        return None
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
 def _uuids(values: Iterable[Any]) -> list[uuid.UUID]:
     """Public ids from a request; one unreadable id refuses the lot."""
-    parsed = [_uuid_or_none(v) for v in values]
+    parsed = [public_id_or_none(v) for v in values]
     if any(p is None for p in parsed):
         raise DecisionError(_("Some of the selected items could not be read; reload the page."))
     return [p for p in parsed if p is not None]

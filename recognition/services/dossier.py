@@ -64,7 +64,7 @@ from recognition.transitions import (
 )
 from units.levels import Level
 from units.models import AdministrativeUnit
-from units.selectors import roles_at
+from units.selectors import public_id_or_none, roles_at
 
 A = AssessmentStatus
 
@@ -221,10 +221,11 @@ def ready_candidates(dossier: Dossier) -> QuerySet[Assessment]:
 def _parse_ids(values: Iterable[Any]) -> tuple[set[uuid.UUID], list[str]]:
     ids, bad = set(), []
     for value in values:
-        try:
-            ids.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
-        except (TypeError, ValueError, AttributeError):
+        parsed = public_id_or_none(value)
+        if parsed is None:
             bad.append(str(value)[:40])
+        else:
+            ids.add(parsed)
     return ids, bad
 
 

@@ -62,7 +62,13 @@ from recognition.transitions import REVIEWER
 from recognition.views.dossier import forbid_wrong_role
 from units.levels import Level
 from units.models import AdministrativeUnit
-from units.selectors import get_unit_for_user, require_write, roles_at, units_for_user
+from units.selectors import (
+    get_unit_for_user,
+    public_id_or_none,
+    require_write,
+    roles_at,
+    units_for_user,
+)
 
 S = DecisionStatus
 PER_PAGE = 50
@@ -108,13 +114,8 @@ def _int(value: Any) -> int | None:
 
 
 def _uuids(values: list[str]) -> list[uuid.UUID]:
-    out = []
-    for value in values:
-        try:
-            out.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    return out
+    """The readable public ids among ``values`` (malformed ones are ignored)."""
+    return [p for p in (public_id_or_none(v) for v in values) if p is not None]
 
 
 def _number(value: int | None) -> str:
