@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates --lint
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy config core accounts units recognition campaigns reports
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy config core accounts units recognition campaigns reports spreadsheets
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: $(STAMP)

@@ -32,6 +32,9 @@ HANDLERS: dict[str, str] = {
     "decision.preview": "recognition.services.decision:decision_preview_run",
     "decision.certificates": "recognition.services.decision:certificates_run",
     "report.build": "reports.report_services:report_build_run",
+    "import.validate": "spreadsheets.services:import_validate_run",
+    "import.apply": "spreadsheets.services:import_apply_run",
+    "export.build": "spreadsheets.exports:export_build_run",
 }
 
 

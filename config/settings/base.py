@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "recognition",
     "campaigns",
     "reports",
+    "spreadsheets",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "reports.schedule_from_milestones",
         "schedule": crontab(**_clock(env.str("REPORT_SCHEDULE_AT", default="06:30"))),
     },
+    # spreadsheets/tasks.py: unconfirmed imports expire and their files are deleted.
+    "spreadsheets-expire-imports": {
+        "task": "spreadsheets.imports_expire",
+        "schedule": crontab(minute=15),
+    },
 }
 #: Days before a phase's review or a report deadline that the beat drafts the report.
 REPORT_LEAD_DAYS = env.int("REPORT_LEAD_DAYS", default=14)
@@ -237,6 +243,14 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 EVIDENCE_ALLOWED_TYPES: list[str] = env.list(
     "EVIDENCE_ALLOWED_TYPES", default=["pdf", "jpeg", "png", "docx", "xlsx"]
 )
+
+# --- Spreadsheet imports (spreadsheets/): limits checked before any row is read.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+#: An XLSX is a zip: refuse one that would unpack to more than this (zip bombs).
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=1024 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2_000_000)
+#: Uploaded files of imports not confirmed within this many hours are deleted.
+IMPORT_EXPIRY_HOURS = env.int("IMPORT_EXPIRY_HOURS", default=72)
 
 # --- Public certificate verification (/verify/<token>): requests per client IP.
 VERIFY_RATE_LIMIT = env.str("VERIFY_RATE_LIMIT", default="30/m")
