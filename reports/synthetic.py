@@ -33,6 +33,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from core.audit import audit_record
 from core.exceptions import ApplicationError
@@ -218,7 +219,8 @@ class _Sink:
             )
             with connection.cursor() as cursor:
                 raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
-                with raw.copy(sql) as copy:
+                # A writer thread sends the data while Python builds the next rows.
+                with raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
                     for row in rows:
                         copy.write_row(row)
             return
@@ -479,6 +481,45 @@ def _skip_fk_triggers() -> bool:
     return True
 
 
+#: Planned rows from which the plain indexes are dropped during the load and
+#: built again after it (one sort per index instead of millions of inserts).
+BULK_INDEX_ROWS = 1_000_000
+
+
+def _drop_plain_indexes(models_: Sequence[type[models.Model]]) -> list[str]:
+    """PostgreSQL: drop the non-unique indexes of the tables (not those behind a
+    constraint) inside the load's transaction; returns their definitions.
+
+    The tables are locked for the transaction (synthetic loads only); unique and
+    primary-key indexes stay, so every constraint is still checked row by row.
+    """
+    definitions: list[str] = []
+    with connection.cursor() as cursor:
+        for model in models_:
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE i.indrelid = %s::regclass "
+                "AND NOT i.indisunique AND NOT i.indisprimary "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                [model._meta.db_table],
+            )
+            for name, definition in cursor.fetchall():
+                cursor.execute(f"DROP INDEX {name}")
+                definitions.append(definition)
+    return definitions
+
+
+def _create_indexes(definitions: list[str], say: Progress) -> None:
+    if not definitions:
+        return
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for definition in definitions:
+            cursor.execute(definition)
+    say(f"Rebuilt {len(definitions)} indexes in {time.perf_counter() - started:.1f} s.")
+
+
 def _analyze() -> None:
     if connection.vendor != "postgresql":
         return
@@ -535,6 +576,12 @@ def synthetic_generate(
         sink.register(Household, HOUSEHOLD_COLUMNS)
         sink.register(Registration, REGISTRATION_COLUMNS)
         sink.register(Assessment, ASSESSMENT_COLUMNS)
+        planned = plan.communes * plan.neighbourhoods_per_commune
+        planned *= plan.households_per_neighbourhood * (1 + 2 * len(plan.years))
+        dropped: list[str] = []
+        if connection.vendor == "postgresql" and planned >= BULK_INDEX_ROWS:
+            dropped = _drop_plain_indexes((Household, Registration, Assessment))
+            say(f"Large load: {len(dropped)} plain indexes dropped, rebuilt after it.")
         say("Households, registrations and assessments …")
         _write_families(
             tenant=tenant,
@@ -546,6 +593,7 @@ def synthetic_generate(
             criteria_set=criteria_set,
             result=result,
         )
+        _create_indexes(dropped, say)
         audit_record(
             actor=None,
             action="synthetic.generate",
