@@ -14,12 +14,15 @@ The caller has already checked the unit against the user's scope
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
-from campaigns.models import Deadline, Target, TargetKind
+from campaigns.models import Deadline, Plan, Target, TargetKind
 from campaigns.selectors.deadlines import (
     applicable_deadlines,
     concerned_units,
@@ -236,6 +239,7 @@ def rollup_years(*, unit: AdministrativeUnit) -> list[int]:
     return sorted(
         set(
             Rollup.objects.filter(tenant_id=unit.tenant_id, unit=unit)
+            .order_by()
             .values_list("year", flat=True)
             .distinct()
         ),
@@ -289,6 +293,59 @@ def yearly_targets(
 # --- Submissions against the deadlines ---------------------------------------------------
 
 
+def figures_fingerprint(
+    *, unit: AdministrativeUnit, title: str, year: int, scope_level: str
+) -> str:
+    """A short digest of every input of the dashboard's figure sections (summary,
+    children, lagging units, trend, charts), read in one query of indexed lookups:
+
+    - the unit's children (count, versions, last change, how many have ended) and
+      the units below them (count, last change: drill-down links);
+    - the rollup rows of the unit and its children over the trend's years (count,
+      last ``updated_at`` and the sum of every counter: every recognition-affecting
+      change moves the unit's own row in the same transaction);
+    - the targets of the title over those years (count, rate targets, sum, last
+      id) and the tenant's plans (last change).
+
+    When the digest is unchanged, so are the figures.
+    """
+    quote = connection.ops.quote_name
+    units = quote(AdministrativeUnit._meta.db_table)
+    years = list(range(year - TREND_YEARS + 1, year + 1))
+    params: dict[str, Any] = {"u": unit.pk, "t": unit.tenant_id, "title": title, "lv": scope_level}
+    params.update({f"y{i}": y for i, y in enumerate(years)})
+    in_years = ", ".join(f"%(y{i})s" for i in range(len(years)))
+    children = f"FROM {units} c WHERE c.parent_id = %(u)s"
+    below = f"FROM {units} g JOIN {units} c ON g.parent_id = c.id WHERE c.parent_id = %(u)s"
+    rollups = (
+        f"FROM {quote(Rollup._meta.db_table)} r WHERE r.tenant_id = %(t)s "  # noqa: S608
+        f"AND r.title = %(title)s AND r.scope_level = %(lv)s AND r.year IN ({in_years}) "
+        f"AND r.unit_id IN (SELECT c.id FROM {units} c WHERE c.parent_id = %(u)s OR c.id = %(u)s)"
+    )
+    targets = (
+        f"FROM {quote(Target._meta.db_table)} t JOIN {quote(Plan._meta.db_table)} p "
+        f"ON p.id = t.plan_id WHERE p.tenant_id = %(t)s AND t.title = %(title)s "
+        f"AND t.year IN ({in_years})"
+    )
+    plans = f"FROM {quote(Plan._meta.db_table)} p WHERE p.tenant_id = %(t)s"
+    sums = ", ".join(f"SUM(r.{quote(name)})" for name in COUNTERS)
+    parts = [
+        f"SELECT COUNT(*), SUM(c.version), MAX(c.updated_at), COUNT(c.valid_to) {children}",
+        f"SELECT COUNT(*), MAX(g.updated_at) {below}",
+        f"SELECT COUNT(*), MAX(r.updated_at), {sums} {rollups}",
+        "SELECT COUNT(*), COUNT(CASE WHEN t.kind = 'rate' THEN 1 END), SUM(t.value), "
+        f"MAX(t.id) {targets}",
+        f"SELECT MAX(p.updated_at) {plans}",
+    ]
+    # Each part is an aggregate without GROUP BY: exactly one row, joined side by side.
+    sql = "SELECT * FROM " + " CROSS JOIN ".join(f"({q}) q{i}" for i, q in enumerate(parts))  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    raw = repr((unit.pk, unit.version, unit.updated_at, title, scope_level, year, row))
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
 def _title_fits(deadline: Deadline, title: str) -> bool:
     return not deadline.title or deadline.title == title
 
@@ -300,17 +357,15 @@ def submissions(
     title: str,
     year: int,
     today: dt.date,
+    deadlines: list[Deadline] | None = None,
 ) -> list[Submissions]:
     """For each deadline of ``year`` (of ``title`` or of every title) that the
-    units under ``unit`` must meet: per child, how many concerned units
-    submitted on time, late, have not submitted although the date has passed,
-    or still may; a few queries per deadline."""
-    deadlines = [
-        d
-        for d in drop_superseded(list(applicable_deadlines(unit=unit, year=year)))
-        if level_rank(d.level) > level_rank(unit.level) and _title_fits(d, title)
-    ]
+    units under ``unit`` must meet (``deadlines`` when already read): per child,
+    how many concerned units submitted on time, late, have not submitted
+    although the date has passed, or still may; a few queries per deadline."""
     out: list[Submissions] = []
+    if deadlines is None:
+        deadlines = submission_deadlines(unit=unit, title=title, year=year)
     for deadline in deadlines:
         concerned = list(concerned_units(deadline, within=unit, superseded=True))
         if not concerned:
@@ -340,6 +395,16 @@ def submissions(
         if rows:
             out.append(Submissions(deadline=deadline, rows=rows))
     return out
+
+
+def submission_deadlines(*, unit: AdministrativeUnit, title: str, year: int) -> list[Deadline]:
+    """The deadlines of ``year`` (of ``title`` or of every title) that the units
+    under ``unit`` must meet."""
+    return [
+        d
+        for d in drop_superseded(list(applicable_deadlines(unit=unit, year=year)))
+        if level_rank(d.level) > level_rank(unit.level) and _title_fits(d, title)
+    ]
 
 
 def _child_id(unit: AdministrativeUnit, below: AdministrativeUnit) -> int:

@@ -3,6 +3,15 @@ the trend, submissions against the campaign deadlines; every table also as XLSX.
 
 Read-only for every role, steering viewers included; a unit outside the
 user's scope is a 404 (units.selectors.get_unit_for_user).
+
+The figure sections (summary, children, lagging units, trend, the charts' data)
+are rendered once per unit × year × title × scope level × language and kept in
+the cache under a fingerprint of their inputs (``figures_fingerprint``: the
+rollup rows, the children, the targets), so a recognition changes the key and
+the next request renders the new figures. They hold nothing that depends on
+the user: the scope check runs before the cache is read, and everything in the
+fragment lies in the unit's subtree. Submissions (live, they depend on today)
+and the user's reports are rendered on every request.
 """
 
 from __future__ import annotations
@@ -13,10 +22,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -26,10 +39,15 @@ from recognition.titles import Title
 from reports.dashboard import (
     Dashboard,
     Figures,
+    Submissions,
     TargetCheck,
     dashboard_for_unit,
+    default_scope_level,
+    figures_fingerprint,
     rollup_years,
     scope_levels_for,
+    submission_deadlines,
+    submissions,
 )
 from reports.xlsx import COUNT, DECIMAL, INTEGER, RATE, Column, Table, xlsx_response
 from units.levels import Level
@@ -37,6 +55,13 @@ from units.models import AdministrativeUnit
 from units.selectors import get_unit_for_user, home_units, visible_ancestors
 
 TABLES = ("children", "trend", "submissions", "lagging")
+#: Seconds a rendered figure fragment is kept. Its key changes with every rollup,
+#: child unit or target change; the timeout only bounds what the fingerprint
+#: does not see (e.g. a plan's status changed without touching the plan row).
+CACHE_SECONDS = 600
+#: Lagging units listed by name below the table (the table flags every one, the
+#: XLSX export lists them all).
+LAGGING_LIMIT = 20
 
 
 def _year(value: Any, default: int) -> int:
@@ -196,40 +221,102 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     year = _year(request.GET.get("year"), years[0] if years[0] <= today.year else today.year)
     levels = scope_levels_for(title)
     scope = request.GET.get("scope", "")
-    board = dashboard_for_unit(
-        unit=unit,
-        title=title,
-        year=year,
-        today=today,
-        scope_level=scope if scope in levels else None,
-    )
+    level = scope if scope in levels else default_scope_level(title)
     query = {"unit": str(unit.public_id), "year": str(year), "title": title}
     if levels:
-        query["scope"] = board.scope_level
+        query["scope"] = level
     if request.GET.get("format") == "xlsx":
+        board = dashboard_for_unit(
+            unit=unit, title=title, year=year, today=today, scope_level=level
+        )
         tables = dashboard_tables(board)
         name = request.GET.get("table", "children")
         if name not in tables:
             raise Http404
         filename = f"dashboard-{slugify(unit.code)}-{title}-{year}-{name}.xlsx"
         return xlsx_response([tables[name]], filename=filename)
-    context = {
-        "board": board,
+    shared = {
         "unit": unit,
-        "title": title,
         "year": year,
-        "years": years,
-        "titles": Title.choices,
-        "scope_levels": [(lv, Level(lv).label) for lv in levels],
-        "breadcrumb": [a for a in visible_ancestors(request.user, unit) if a.pk != unit.pk],
         "exports": {
             name: "?" + urlencode({**query, "format": "xlsx", "table": name}) for name in TABLES
         },
         "drill_query": urlencode({k: v for k, v in query.items() if k != "unit"}),
-        "charts": _charts(board),
+    }
+    figures_html, blocks = _figures_and_submissions(
+        unit=unit, title=title, year=year, scope_level=level, today=today, context=shared
+    )
+    context = {
+        **shared,
+        "title": title,
+        "scope_level": level,
+        "years": years,
+        "titles": Title.choices,
+        "scope_levels": [(lv, Level(lv).label) for lv in levels],
+        "breadcrumb": [a for a in visible_ancestors(request.user, unit) if a.pk != unit.pk],
+        "figures_html": figures_html,
+        "submissions": blocks,
         "unit_reports": _unit_reports(request.user, unit, year),
     }
     return render(request, "reports/dashboard.html", context)
+
+
+def figures_cache_key(
+    *, unit: AdministrativeUnit, title: str, year: int, scope_level: str, fingerprint: str
+) -> str:
+    """The cache key of a rendered figure fragment (the language is part of it)."""
+    parts = (unit.pk, year, title, scope_level or "-", get_language() or "-", fingerprint)
+    return "reports:dashboard:" + ":".join(str(p) for p in parts)
+
+
+def _figures_and_submissions(
+    *,
+    unit: AdministrativeUnit,
+    title: str,
+    year: int,
+    scope_level: str,
+    today: dt.date,
+    context: dict[str, Any],
+) -> tuple[SafeString, list[Submissions]]:
+    """The rendered figure sections (from the cache when their inputs did not
+    change) and the submissions against the deadlines (always live)."""
+    fingerprint = figures_fingerprint(unit=unit, title=title, year=year, scope_level=scope_level)
+    key = figures_cache_key(
+        unit=unit, title=title, year=year, scope_level=scope_level, fingerprint=fingerprint
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        deadlines = submission_deadlines(unit=unit, title=title, year=year)
+        blocks: list[Submissions] = []
+        if deadlines:
+            by_pk = AdministrativeUnit.objects.in_bulk(cached["children"])
+            blocks = submissions(
+                unit=unit,
+                children=[by_pk[pk] for pk in cached["children"] if pk in by_pk],
+                title=title,
+                year=year,
+                today=today,
+                deadlines=deadlines,
+            )
+        return mark_safe(cached["html"]), blocks  # noqa: S308 - our own rendered template
+    board = dashboard_for_unit(
+        unit=unit, title=title, year=year, today=today, scope_level=scope_level
+    )
+    lagging = board.lagging
+    html = render_to_string(
+        "reports/_dashboard_figures.html",
+        {
+            **context,
+            "board": board,
+            "lagging": lagging[:LAGGING_LIMIT],
+            "lagging_more": max(0, len(lagging) - LAGGING_LIMIT),
+            "charts": _charts(board),
+        },
+    )
+    cache.set(
+        key, {"html": str(html), "children": [r.unit.pk for r in board.children]}, CACHE_SECONDS
+    )
+    return html, board.submissions
 
 
 def _unit_reports(user: Any, unit: AdministrativeUnit, year: int) -> list[Any]:
