@@ -33,6 +33,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from core.text import fold, nfc
 from spreadsheets.exceptions import FileRejected
@@ -345,11 +346,10 @@ def _merged_ranges(archive: zipfile.ZipFile, member: str, *, cap: int) -> list[s
     return found
 
 
-def _xlsx_value(cell: Any) -> Any:
-    value = cell.value
+def _xlsx_value(value: Any, data_type: str) -> Any:
     if value is None:
         return None
-    if cell.data_type == "f":
+    if data_type == "f":
         text = getattr(value, "text", value)
         return Formula(str(text) if str(text).startswith("=") else f"={text}")
     if isinstance(value, str):
@@ -370,10 +370,31 @@ def _pick_sheet(workbook: Any) -> Any:
     return workbook.worksheets[0]
 
 
-def _xlsx_records(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_records(workbook: Any, sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    """The sheet's rows as (row number, values), parsed in one pass.
+
+    openpyxl's ``iter_rows`` first asks the sheet for its width; when the
+    <dimension> element is missing or wrong (often) that is a second full pass
+    over the XML. Its own row parser gives each row's cells with their column,
+    so one pass is enough (openpyxl is pinned: this parser is part of 3.1).
+    """
     try:
-        for number, cells in enumerate(sheet.iter_rows(min_row=1, min_col=1), start=1):
-            yield number, [_xlsx_value(cell) for cell in cells]
+        with sheet._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                sheet._shared_strings,
+                data_only=False,
+                epoch=workbook.epoch,
+                date_formats=workbook._date_formats,
+                timedelta_formats=workbook._timedelta_formats,
+            )
+            for number, cells in parser.parse():
+                if not cells:
+                    continue
+                values: list[Any] = [None] * cells[-1]["column"]
+                for cell in cells:
+                    values[cell["column"] - 1] = _xlsx_value(cell["value"], cell["data_type"])
+                yield number, values
     except (zipfile.BadZipFile, EOFError, ElementTree.ParseError) as exc:
         raise FileRejected(_("The workbook is damaged; save it again from Excel.")) from exc
 
@@ -408,9 +429,7 @@ def _open_xlsx(file: BinaryIO, *, max_unpacked_bytes: int, max_rows: int) -> Ite
                         + (" …" if len(merged) > MERGED_LISTED else ""),
                     }
                 )
-        # The <dimension> element is often wrong; read every row and column there is.
-        sheet.reset_dimensions()
-        records = _xlsx_records(sheet)
+        records = _xlsx_records(workbook, sheet)
         header_row, headers = _split_header(records)
         yield Table(
             format="xlsx",

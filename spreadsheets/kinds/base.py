@@ -227,7 +227,12 @@ class ImportKind(resources.ModelResource):
     # -- columns
     @classmethod
     def columns(cls) -> list[Column]:
-        return [f for f in cls().get_import_fields() if isinstance(f, Column)]
+        """The kind's columns in template order (built once per class: a resource is costly)."""
+        cached: list[Column] | None = cls.__dict__.get("_columns_cache")
+        if cached is None:
+            cached = [f for f in cls().get_import_fields() if isinstance(f, Column)]
+            cls._columns_cache = cached  # type: ignore[attr-defined]
+        return cached
 
     # -- the engine's hooks (batch-wise)
     def key_of(self, values: dict[str, Any]) -> tuple[Any, ...]:
