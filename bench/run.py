@@ -17,8 +17,15 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHES = ["subtree.py", "recognition_pages.py", "decisions.py", "rollups.py", "dashboard.py"]
-NEEDS_DATABASE = {"subtree.py", "recognition_pages.py", "rollups.py", "dashboard.py"}
+BENCHES = [
+    "subtree.py",
+    "recognition_pages.py",
+    "decisions.py",
+    "rollups.py",
+    "dashboard.py",
+    "reports.py",
+]
+NEEDS_DATABASE = {"subtree.py", "recognition_pages.py", "rollups.py", "dashboard.py", "reports.py"}
 
 
 def main(argv: list[str]) -> int:

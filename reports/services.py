@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import connection, models, transaction
+from django.db.models import Count, F, Q
 from django.db.models.functions import Greatest
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from recognition.models import (
@@ -98,8 +99,10 @@ def rollup_apply(
     """Add ``deltas`` (counter name → change) to the rows of a unit and its ancestors.
 
     ``unit_paths_or_ids`` is the unit's materialised path, or the ids of the
-    unit and all its ancestors. Missing rows are created first (with their
-    eligible base), then one UPDATE moves every row.
+    unit and all its ancestors. One UPDATE moves every existing row (in the
+    unique index's unit order, so concurrent transitions lock ancestors in the
+    same order) and returns which units it found; only when some rows are
+    missing are they created (with their eligible base) and moved in turn.
     """
     if isinstance(unit_paths_or_ids, str):
         ids = path_ids(unit_paths_or_ids)
@@ -108,31 +111,52 @@ def rollup_apply(
     increments = _increments(deltas)
     if not increments or not ids:
         return
-    rows = Rollup.objects.filter(unit_id__in=ids, year=year, title=title, scope_level=scope_level)
+    found = _move(ids, year=year, title=title, scope_level=scope_level, increments=increments)
+    missing = [pk for pk in ids if pk not in found]
+    if not missing:
+        return
     units = {
         u.pk: u
-        for u in AdministrativeUnit.objects.filter(pk__in=ids)
-        .only("pk", "tenant_id", "path")
-        .exclude(Exists(rows.filter(unit_id=OuterRef("pk"))))
+        for u in AdministrativeUnit.objects.filter(pk__in=missing).only("pk", "tenant_id", "path")
     }
-    missing = [pk for pk in ids if pk in units]
-    if missing:
-        bases = _eligible_bases([units[pk] for pk in missing], title, scope_level)
-        Rollup.objects.bulk_create(
-            [
-                Rollup(
-                    tenant_id=units[pk].tenant_id,
-                    unit_id=pk,
-                    year=year,
-                    title=title,
-                    scope_level=scope_level,
-                    eligible_base=bases[pk],
-                )
-                for pk in missing
-            ],
-            ignore_conflicts=True,
-        )
-    rows.update(**increments, updated_at=timezone.now())
+    missing = [pk for pk in missing if pk in units]
+    if not missing:
+        return
+    bases = _eligible_bases([units[pk] for pk in missing], title, scope_level)
+    Rollup.objects.bulk_create(
+        [
+            Rollup(
+                tenant_id=units[pk].tenant_id,
+                unit_id=pk,
+                year=year,
+                title=title,
+                scope_level=scope_level,
+                eligible_base=bases[pk],
+            )
+            for pk in missing
+        ],
+        ignore_conflicts=True,
+    )
+    _move(missing, year=year, title=title, scope_level=scope_level, increments=increments)
+
+
+def _move(
+    ids: list[int], *, year: int, title: str, scope_level: str, increments: dict[str, Any]
+) -> set[int]:
+    """One UPDATE of the rows of ``ids``; returns the units whose row it moved."""
+    rows = Rollup.objects.filter(unit_id__in=ids, year=year, title=title, scope_level=scope_level)
+    if connection.vendor != "postgresql":
+        found = set(rows.values_list("unit_id", flat=True))
+        rows.update(**increments, updated_at=timezone.now())
+        return found
+    # Django's UPDATE with RETURNING (QuerySet.update returns a count only).
+    query = rows.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)  # noqa: S101 - narrows the type for mypy
+    query.add_update_values({**increments, "updated_at": timezone.now()})
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name('unit_id')}", params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def rollup_registrations(
@@ -192,6 +216,34 @@ def rollup_subject_changed(*, subject: Any, delta: int, unit_id: int | None = No
     Rollup.objects.filter(unit_id__in=path_ids(unit.path), title=title).update(
         **_increments({"eligible_base": delta}), updated_at=timezone.now()
     )
+
+
+def rollup_bases_moved(*, model: type[models.Model], deltas: dict[int, int]) -> None:
+    """Bulk form of :func:`rollup_subject_changed` (imports): ``deltas`` is the net
+    change of active subjects per unit. Each unit adds to itself and its ancestors,
+    and units with the same net change are moved by one UPDATE."""
+    title = MODEL_TITLE.get(model)
+    if title is None:
+        return
+    paths = dict(
+        AdministrativeUnit.objects.filter(pk__in=[u for u, d in deltas.items() if d]).values_list(
+            "pk", "path"
+        )
+    )
+    totals: Counter[int] = Counter()
+    for unit_id, delta in deltas.items():
+        if delta and unit_id in paths:
+            for pk in path_ids(paths[unit_id]):
+                totals[pk] += delta
+    by_delta: dict[int, list[int]] = defaultdict(list)
+    for pk, delta in totals.items():
+        if delta:
+            by_delta[delta].append(pk)
+    now = timezone.now()
+    for delta, unit_ids in by_delta.items():
+        Rollup.objects.filter(unit_id__in=unit_ids, title=title).update(
+            **_increments({"eligible_base": delta}), updated_at=now
+        )
 
 
 # --- Rebuild ---------------------------------------------------------------------------
