@@ -59,12 +59,12 @@ from recognition.transitions import EDITABLE_ASSESSMENT_STATES, WARD_AND_NEIGHBO
 from spreadsheets import cleaners
 from spreadsheets.exceptions import FileRejected
 from spreadsheets.kinds.base import CellWidget, Column, ImportContext, ImportKind, RowChange
-from spreadsheets.kinds.registrations import (
+from spreadsheets.kinds.subject_keys import (
     SUBJECT_KEY_COLUMNS,
     Problem,
+    Refused,
     Subject,
     SubjectFinder,
-    _Refused,
     birth_year_column,
     sees_national_ids,
     subject_cells,
@@ -301,10 +301,10 @@ class AssessmentKind(ImportKind):
         for key in keys:
             subject = subjects[key]
             if not isinstance(subject, Subject):
-                out[key] = _Refused([subject])
+                out[key] = Refused([subject])
                 continue
             if self._claimed.setdefault(subject.pk, key) != key:
-                out[key] = _Refused(
+                out[key] = Refused(
                     [
                         (
                             subject.column,
@@ -316,7 +316,7 @@ class AssessmentKind(ImportKind):
                 continue
             registration = registrations.get(subject.pk)
             if registration is None:
-                out[key] = _Refused(
+                out[key] = Refused(
                     [
                         (
                             subject.column,
@@ -340,7 +340,7 @@ class AssessmentKind(ImportKind):
                 continue
             problems = self._startable(registration, subject)
             if problems:
-                out[key] = _Refused(problems)
+                out[key] = Refused(problems)
             else:
                 self._new[key] = (registration, self._area_class(subject_unit_of(registration)))
         return out
@@ -463,7 +463,7 @@ class AssessmentKind(ImportKind):
         return AreaClass.DISADVANTAGED if ids & self._disadvantaged else AreaClass.NORMAL
 
     def check_existing(self, obj: Any, values: dict[str, Any]) -> list[tuple[str, str]]:
-        if isinstance(obj, _Refused):
+        if isinstance(obj, Refused):
             return obj.problems
         assessment: Assessment = obj
         subject: Subject = assessment._import_subject  # type: ignore[attr-defined]
