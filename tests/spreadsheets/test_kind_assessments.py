@@ -280,3 +280,49 @@ def test_one_bad_row_at_the_end_writes_nothing(cast, world):
     assert outcome.new == 2100
     assert Assessment.objects.count() == 1
     assert IndicatorScore.objects.count() == 3
+
+
+def test_community_levels_are_checked_and_scored(cast, world):
+    from tests.recognition.conftest import make_levels_set
+
+    make_levels_set()
+    Registration.objects.create(
+        tenant=cast.tenant,
+        unit=cast.ward,
+        proposing_unit=cast.ward,
+        title=Title.COMMUNITY,
+        year=YEAR,
+        subject_kind=SubjectKind.UNIT,
+        subject_unit=cast.ward,
+    )
+    options = {"title": Title.COMMUNITY, "year": YEAR, "scope_level": "commune"}
+    headers = [*KEY_HEADERS, "1.1 Tuyên truyền", "1.2 Phổ cập giáo dục"]
+    with pytest.raises(FileRejected):
+        import_file(
+            "assessments",
+            cast.ward_official,
+            cast.ward,
+            xlsx_bytes(headers, [[cast.ward.code, "", None, "", 1, 2]]),
+            options={"title": Title.COMMUNITY, "year": YEAR},
+        )
+    bad = import_file(
+        "assessments",
+        cast.ward_official,
+        cast.ward,
+        xlsx_bytes(headers, [[cast.ward.code, "", None, "", 1, 3]]),
+        options=options,
+    )
+    assert bad.error_count == 1 and bad.errors[0].column == "1.2 Phổ cập giáo dục (F)"
+    assert "1.2" in bad.errors[0].message and "2" in bad.errors[0].message
+    good = import_file(
+        "assessments",
+        cast.ward_official,
+        cast.ward,
+        xlsx_bytes(headers, [[cast.ward.code, cast.ward.name, None, cast.ward.code, 1, 2]]),
+        apply=True,
+        options=options,
+    )
+    assert good.new == 1 and not good.error_count
+    assessment = Assessment.objects.get(registration__subject_unit=cast.ward)
+    assert (assessment.self_level, assessment.self_passed) == (2, True)
+    assert sorted(assessment.scores.values_list("self_level", flat=True)) == [1, 2]
