@@ -25,6 +25,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("reports/", include("reports.urls")),
     path("jobs/", include("core.urls_jobs")),
+    path("data/", include("spreadsheets.urls")),
     # Public: the QR code of a printed certificate points here (no sign-in).
     path("verify/<str:token>", verify_view, name="verify"),
     path("", include("core.urls")),

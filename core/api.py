@@ -91,3 +91,11 @@ from campaigns.api import ROUTERS as campaign_routers  # noqa: E402
 
 for _prefix, _router in campaign_routers:
     api.add_router(_prefix, _router)
+
+from spreadsheets.api import exports_router as spreadsheet_exports_router  # noqa: E402
+from spreadsheets.api import router as spreadsheet_imports_router  # noqa: E402
+from spreadsheets.api import unit_router as spreadsheet_unit_router  # noqa: E402
+
+api.add_router("/imports", spreadsheet_imports_router)
+api.add_router("/exports", spreadsheet_exports_router)
+api.add_router("/units", spreadsheet_unit_router)

@@ -44,6 +44,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         item("recognition:household-list", _("Subjects"), "subjects"),
         item("recognition:criteria-list", _("Criteria sets"), "criteria"),
     ]
+    if not is_read_only(user) and user_grants(user):
+        catalogues.append(item("spreadsheets:index", _("Import & export"), "spreadsheets"))
     if is_tenant_admin(user):
         catalogues += [
             item("recognition:review-chain-list", _("Review chains"), "review-chains"),

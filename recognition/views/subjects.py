@@ -54,6 +54,7 @@ from recognition.selectors.subjects import (
 from recognition.services import subjects as services
 from recognition.tables import SUBJECT_TABLES
 from recognition.titles import TITLE_SUBJECT, SubjectKind
+from spreadsheets.selectors import list_export_kind
 from units.selectors import units_for_user
 
 Facts = list[tuple[Any, Any]]
@@ -317,6 +318,7 @@ def subject_list(request: AuthedRequest, kind: str) -> HttpResponse:
             filter=filterset,
             table=table,
             can_create=writes_subjects_somewhere(request.user),
+            export_kind=list_export_kind(request.user, kind),
         ),
     )
 
