@@ -57,7 +57,7 @@ def test_index_lists_the_kinds_the_user_may_import(cast: Any) -> None:
     html = page.content.decode()
     assert 'data-kind="households"' in html and 'data-kind="registrations"' in html
     assert 'data-kind="units"' not in html  # administrators only
-    assert "Tải mẫu Excel" in html
+    assert reverse("spreadsheets:template") + "?kind=households" in html
     admin = client_for(cast.admin).get(INDEX).content.decode()
     assert 'data-kind="units"' in admin
     viewer = client_for(cast.viewer).get(INDEX)
