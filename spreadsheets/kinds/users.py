@@ -234,7 +234,7 @@ class UserKind(ImportKind):
                     (
                         name,
                         _(
-                            "An earlier row gives user %(username)s “%(value)s” here: write the same full name, e-mail, position and phone on every row of a user."
+                            "An earlier row of this file gives user %(username)s “%(value)s” in this column: write the same full name, e-mail, position and phone on every row of a user."
                         )
                         % {"username": login, "value": theirs},
                     )
