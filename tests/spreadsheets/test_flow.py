@@ -283,3 +283,22 @@ def test_two_imports_applied_at_the_same_time_create_no_duplicates(
     )
     assert outcomes == [(0, 300), (300, 0)]
     assert set(ImportRun.objects.values_list("status", flat=True)) == {ImportStatus.APPLIED}
+
+
+def test_the_demo_imports(db: None, django_capture_on_commit_callbacks: Any) -> None:
+    from spreadsheets.demo import APPLIED_FILE, INVALID_FILE, seed_import_demo
+    from units.demo.seed import seed_demo
+
+    seed_demo(with_cycle=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert seed_import_demo() == {"imports": 2}
+    applied = ImportRun.objects.get(file_name=APPLIED_FILE)
+    assert applied.status == ImportStatus.APPLIED and applied.counts["new"] == 6
+    assert Household.objects.filter(code="27184-KP03-H041", unit__code="27184-KP03").exists()
+    invalid = ImportRun.objects.get(file_name=INVALID_FILE)
+    assert invalid.status == ImportStatus.INVALID and invalid.error_count == 2
+    assert [(e["row"], e["column"][:6]) for e in invalid.errors] == [(3, "Chủ hộ"), (5, "Mã khu")]
+    assert invalid.created_by is not None and invalid.created_by.username == "ward.q10.p1"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert seed_import_demo() == {"imports": 0}
+    assert ImportRun.objects.count() == 2 and Household.objects.count() == 6

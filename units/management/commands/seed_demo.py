@@ -17,6 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = seed_demo(with_cycle=not options["no_cycle"])
+        from spreadsheets.demo import seed_import_demo
+
+        seed_import_demo()  # Phường 1 Quận 10: one household import applied, one with errors
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {counts['tenants']} tenants, {counts['units']} units. "

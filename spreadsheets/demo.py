@@ -1,0 +1,113 @@
+"""Demo: two household imports of Phường 1, Quận 10 (DỮ LIỆU MẪU), made by ward.q10.p1.
+
+- "ho-gia-dinh-kp03-bo-sung.xlsx": six households newly settled in Khu phố 3,
+  checked and imported (their codes continue the khu phố's numbering, H041…);
+- "ho-gia-dinh-kp04-can-sua.xlsx": five households of Khu phố 4, left "has
+  errors" with two of them (an empty head of household; a khu phố code of
+  Phường 8), so the preview screen has something to show.
+
+They go through the services and the same jobs the screens start, run here
+whether or not a worker listens. Idempotent: a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+
+from accounts.models import User
+from core.jobs import job_run
+from spreadsheets.exports import column_specs
+from spreadsheets.models import ImportRun
+from spreadsheets.registry import kind_class
+from spreadsheets.services import import_confirm, import_upload
+from spreadsheets.writers import write_xlsx
+from units.models import AdministrativeUnit, Tenant
+
+WARD_CODE = "27184"  # Phường 1, Quận 10
+OFFICIAL = "ward.q10.p1"
+APPLIED_FILE = "ho-gia-dinh-kp03-bo-sung.xlsx"
+INVALID_FILE = "ho-gia-dinh-kp04-can-sua.xlsx"
+#: A khu phố of Phường 8: outside Phường 1, so a row naming it is an error.
+OTHER_WARD_NEIGHBOURHOOD = "27187-KP01"
+
+NEW_IN_KP03 = [
+    ("Nguyễn Thị Thu Hà", "15/2 Ba Tháng Hai", 4),
+    ("Trần Quốc Toản", "27 Sư Vạn Hạnh", 5),
+    ("Lê Minh Châu", "102 Thành Thái", 3),
+    ("Phạm Gia Huy", "8A Hồ Thị Kỷ", 6),
+    ("Huỳnh Ngọc Bích", "44/7 Ngô Gia Tự", 2),
+    ("Võ Thanh Tùng", "61 Vĩnh Viễn", 4),
+]
+TO_FIX_IN_KP04 = [
+    ("Đặng Văn Lộc", "12 Lý Thường Kiệt", 5),
+    ("", "33 Nguyễn Tri Phương", 3),  # error: no head of household
+    ("Bùi Thị Kim Oanh", "7 Tô Hiến Thành", 4),
+    ("Đỗ Hữu Phước", "90 Cao Thắng", 3),  # error: the khu phố of another ward
+    ("Ngô Thị Mỹ Linh", "210 Bà Hạt", 2),
+]
+
+
+def _xlsx(rows: list[list[Any]]) -> bytes:
+    out = io.BytesIO()
+    write_xlsx(out, columns=column_specs(kind_class("households")), rows=rows)
+    return out.getvalue()
+
+
+def _upload(official: User, ward: AdministrativeUnit, name: str, content: bytes) -> ImportRun:
+    with transaction.atomic():
+        run = import_upload(
+            actor=official,
+            unit=ward,
+            kind="households",
+            upload=SimpleUploadedFile(name, content),
+        )
+    if run.validate_job_id is not None:  # the demo checks it here, worker or not
+        job_run(run.validate_job_id)
+    run.refresh_from_db()
+    return run
+
+
+def seed_import_demo() -> dict[str, int]:
+    """The two imports (see the module docstring); {} when the demo tenant is missing."""
+    tenant = Tenant.objects.filter(slug="hcm").first()
+    official = User.objects.filter(username=OFFICIAL).first()
+    if tenant is None or official is None:
+        return {}
+    ward = AdministrativeUnit.objects.get(tenant=tenant, code=WARD_CODE)
+    done = set(
+        ImportRun.objects.filter(
+            tenant=tenant, unit=ward, file_name__in=[APPLIED_FILE, INVALID_FILE]
+        ).values_list("file_name", flat=True)
+    )
+    created = 0
+    if APPLIED_FILE not in done:
+        kp03 = f"{WARD_CODE}-KP03"
+        rows = [
+            [f"{kp03}-H{n:03d}", name, f"{address}, Khu phố 3", members, kp03]
+            for n, (name, address, members) in enumerate(NEW_IN_KP03, start=41)
+        ]
+        run = _upload(official, ward, APPLIED_FILE, _xlsx(rows))
+        with transaction.atomic():
+            run = import_confirm(actor=official, run=run, expected_version=run.version)
+        if run.apply_job_id is not None:
+            job_run(run.apply_job_id)
+        created += 1
+    if INVALID_FILE not in done:
+        kp04 = f"{WARD_CODE}-KP04"
+        rows = [
+            [
+                f"{kp04}-H{n:03d}",
+                name,
+                f"{address}, Khu phố 4",
+                members,
+                OTHER_WARD_NEIGHBOURHOOD if n == 44 else kp04,
+            ]
+            for n, (name, address, members) in enumerate(TO_FIX_IN_KP04, start=41)
+        ]
+        _upload(official, ward, INVALID_FILE, _xlsx(rows))
+        created += 1
+    return {"imports": created}
