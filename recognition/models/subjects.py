@@ -123,7 +123,11 @@ class Citizen(SubjectBase):
         verbose_name = _("citizen")
         verbose_name_plural = _("citizens")
         ordering = ["full_name"]
-        indexes = [models.Index(fields=["tenant", "unit"], name="citizen_unit_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "unit"], name="citizen_unit_idx"),
+            # Uniqueness checks and imports look citizens up by ID number.
+            models.Index(fields=["tenant", "national_id"], name="citizen_national_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -47,13 +47,10 @@ from units.selectors import subtree
 
 
 def rollup_base_moved(model: type[Model], per_unit: Counter[int]) -> None:
-    """Move the rollups' eligible base once per unit (not once per row)."""
-    from reports.services import rollup_subject_changed  # lazy: import cycle
+    """Move the rollups' eligible base once for the whole import (not once per row)."""
+    from reports.services import rollup_bases_moved  # lazy: import cycle
 
-    sample = model()
-    for unit_id, delta in per_unit.items():
-        if delta:
-            rollup_subject_changed(subject=sample, delta=delta, unit_id=unit_id)
+    rollup_bases_moved(model=model, deltas=dict(per_unit))
 
 
 class HouseholdKind(ImportKind):
@@ -174,7 +171,7 @@ class HouseholdKind(ImportKind):
             household.search_text = search_text_for(SubjectKind.HOUSEHOLD, household)
             created.append(household)
             self._base[v["unit"].pk] += 1
-        Household.objects.bulk_create(created, batch_size=2000)
+        bulk_insert(Household, created)
         updated = []
         now = timezone.now()
         for change in changed:
