@@ -205,3 +205,20 @@ def test_the_template_has_the_headers_and_the_instructions(cast: Any) -> None:
     assert data.max_row == 1
     text = " ".join(str(c.value) for row in instructions.iter_rows() for c in row if c.value)
     assert "Mã hộ" in text and str(kind.instructions[0])[:20] in text
+
+
+@pytest.mark.parametrize(
+    "kind", ["units", "households", "clans", "organisations", "citizens", "registrations", "users"]
+)
+def test_every_kind_exports_through_the_job(
+    cast: Any, django_capture_on_commit_callbacks: Any, kind: str
+) -> None:
+    seed(cast)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = exports.export_start(actor=cast.admin, unit=cast.city, kind=kind, fmt="xlsx")
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.message
+    header = xlsx_rows(job)[0]
+    assert header == tuple(
+        c.header for c in exports.kind_for(kind, user=cast.admin, unit=cast.city).columns()
+    )
