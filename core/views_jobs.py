@@ -31,6 +31,7 @@ from units.selectors import require_write
 OBJECT_URLS: dict[str, str] = {
     "recognition.decision": "recognition:decision-detail",
     "reports.report": "reports:report-detail",
+    "spreadsheets.importrun": "spreadsheets:import-detail",
 }
 
 

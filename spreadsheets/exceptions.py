@@ -26,3 +26,4 @@ class ImportStateError(ImportError_):
 
     code = "import_state"
     default_message = _("This import cannot do that now.")
+    http_status = 409

@@ -12,9 +12,9 @@ from spreadsheets.kinds.base import ImportKind
 KINDS: dict[str, str] = {
     "units": "spreadsheets.kinds.units:UnitKind",
     "households": "spreadsheets.kinds.subjects:HouseholdKind",
-    "clans": "spreadsheets.kinds.subjects:ClanKind",
-    "organisations": "spreadsheets.kinds.subjects:OrganisationKind",
-    "citizens": "spreadsheets.kinds.subjects:CitizenKind",
+    "clans": "spreadsheets.kinds.clans:ClanKind",
+    "organisations": "spreadsheets.kinds.organisations:OrganisationKind",
+    "citizens": "spreadsheets.kinds.citizens:CitizenKind",
     "registrations": "spreadsheets.kinds.registrations:RegistrationKind",
     "assessments": "spreadsheets.kinds.assessments:AssessmentKind",
     "users": "spreadsheets.kinds.users:UserKind",

@@ -132,7 +132,7 @@ def test_upload_preview_confirm_by_token(
         content_type="application/json",
         headers=auth,
     )
-    assert twice.status_code == 400 and twice.json()["code"] == "import_state"
+    assert twice.status_code == 409 and twice.json()["code"] == "import_state"
 
     listed = client.get("/api/v1/imports", headers=auth).json()
     assert {item["public_id"] for item in listed["items"]} == {
