@@ -241,3 +241,13 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.unit}"
+
+
+# The reorganisation plans live in their own package; imported here so that
+# their migrations stay in the units app.
+from units.reorganisation.models import (  # noqa: E402, F401
+    Reorganisation,
+    ReorganisationMapping,
+    ReorganisationStep,
+    RoleReassignment,
+)
