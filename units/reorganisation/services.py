@@ -29,6 +29,7 @@ from units.levels import Kind, Level
 from units.models import (
     AdministrativeUnit,
     RoleAssignment,
+    Tenant,
     TenantLevel,
     UnitSuccession,
     path_segment,
@@ -56,7 +57,7 @@ from units.reorganisation.preview import (
 )
 from units.roles import ADMIN_ROLES
 from units.selectors import forget_grants, is_tenant_admin, scope_paths
-from units.services import _lock_tenant, tenant_set_level_period
+from units.services import tenant_set_level_period
 
 __all__ = [
     "StepInput",
@@ -711,7 +712,11 @@ def reorganisation_apply(
     from recognition.models import Dossier, DossierStatus
     from reports.services import rollups_rebuild
 
-    tenant = _lock_tenant(plan.tenant)
+    # FOR NO KEY UPDATE, not FOR UPDATE: it serialises unit writes of the tenant
+    # without blocking inserts that merely reference the tenant or a unit (audit
+    # events, dossier submissions), which would otherwise deadlock with a
+    # transaction holding a dossier this apply waits for.
+    tenant = Tenant.objects.select_for_update(no_key=True).get(pk=plan.tenant_id)
     locked = _lock_plan(actor=actor, plan=plan, expected_version=expected_version, action="apply")
     source_ids = sorted(
         {
@@ -725,7 +730,7 @@ def reorganisation_apply(
     )
     for batch in _chunks(source_ids):
         list(
-            AdministrativeUnit.objects.select_for_update()
+            AdministrativeUnit.objects.select_for_update(no_key=True)
             .filter(tenant=tenant, pk__in=batch)
             .order_by("pk")
             .values_list("pk", flat=True)
