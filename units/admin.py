@@ -9,7 +9,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from units.models import AdministrativeUnit, RoleAssignment, Tenant, TenantLevel, UnitSuccession
+from units.models import (
+    AdministrativeUnit,
+    Reorganisation,
+    RoleAssignment,
+    RoleReassignment,
+    Tenant,
+    TenantLevel,
+    UnitSuccession,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -51,3 +59,15 @@ class RoleAssignmentAdmin(ReadOnlyAdmin):
     list_display = ("user", "role", "unit", "tenant", "created_at")
     list_filter = ("tenant", "role")
     search_fields = ("user__username", "unit__name", "unit__code")
+
+
+@admin.register(Reorganisation)
+class ReorganisationAdmin(ReadOnlyAdmin):
+    list_display = ("name", "tenant", "effective_on", "status", "applied_at")
+    list_filter = ("tenant", "status")
+
+
+@admin.register(RoleReassignment)
+class RoleReassignmentAdmin(ReadOnlyAdmin):
+    list_display = ("user", "role", "unit", "reason", "plan", "resolved_at")
+    list_filter = ("tenant", "reason")

@@ -473,7 +473,7 @@ class _Layout:
                 None,
                 "",
                 "abolish_level_invalid",
-                _("The %(level)s is not a level that this plan can abolish.")
+                _("This plan cannot abolish the %(level)s.")
                 % {"level": str(Level(level).label).lower() if level in Level.values else level},
             )
             return
@@ -686,7 +686,7 @@ class _Layout:
     def _placement_problem(self, node: NewUnit) -> str:
         after = self.levels_after
         if node.level not in after:
-            return _("The %(level)s is not in use from %(date)s.") % {
+            return _("Units of the %(level)s are not in use from %(date)s.") % {
                 "level": str(Level(node.level).label).lower(),
                 "date": _fmt(self.eff),
             }
