@@ -179,6 +179,7 @@ class _Layout:
         self.eff = plan.effective_on
         self.conflicts: list[Conflict] = []
         self.steps = list(ReorganisationStep.objects.filter(plan=plan).order_by("position"))
+        self.step_at = {step.position: step for step in self.steps}
         self.units: dict[int, Unit] = {
             row[0]: Unit(*row)
             for row in AdministrativeUnit.objects.filter(tenant_id=plan.tenant_id)
@@ -572,8 +573,8 @@ class _Layout:
                 continue
             raw = node.parent
             node.parent = None
-            step = next(s for s in self.steps if s.position == node.step)
-            sources = [int(pk) for pk in step.sources]
+            step = self.step_at[node.step or 0]
+            sources = [int(pk) for pk in step.sources if str(pk).isdigit()]
             if raw in (None, ""):
                 candidates = {self.placement_parent(pk) for pk in sources}
                 if len(candidates) != 1 or None in candidates:
