@@ -24,8 +24,16 @@ BENCHES = [
     "rollups.py",
     "dashboard.py",
     "reports.py",
+    "imports.py",
 ]
-NEEDS_DATABASE = {"subtree.py", "recognition_pages.py", "rollups.py", "dashboard.py", "reports.py"}
+NEEDS_DATABASE = {
+    "subtree.py",
+    "recognition_pages.py",
+    "rollups.py",
+    "dashboard.py",
+    "reports.py",
+    "imports.py",
+}
 
 
 def main(argv: list[str]) -> int:
