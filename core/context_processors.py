@@ -50,6 +50,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         catalogues += [
             item("recognition:review-chain-list", _("Review chains"), "review-chains"),
             item("accounts:user-list", _("Users and roles"), "users"),
+            item("units:reorganisation-list", _("Reorganisations"), "reorganisations"),
         ]
     items.append({"label": _("Catalogues"), "name": "catalogues", "children": catalogues})
     return {

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from units import views
 
@@ -6,6 +6,7 @@ app_name = "units"
 
 urlpatterns = [
     path("", views.unit_browser, name="browser"),
+    path("reorganisations/", include("units.reorganisation.urls")),
     path("<str:public_id>/", views.unit_detail, name="detail"),
     path("<str:public_id>/children/", views.unit_children, name="children"),
     path("<str:public_id>/new-child/", views.unit_create, name="create-child"),
