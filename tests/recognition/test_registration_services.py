@@ -440,7 +440,9 @@ def test_bulk_is_a_constant_number_of_queries(cast: Cast) -> None:
         for q in queries
         if not q["sql"].startswith('INSERT INTO "recognition_registration"')
     ]
-    assert len(others) <= 15, others
+    # A constant: the lookups, the locks, the audit row, and the rollup rows of the
+    # unit and its ancestors (created here, on the first registration of the year).
+    assert len(others) <= 20, others
 
 
 # --- The registration screen's selector ------------------------------------------------------------
