@@ -99,3 +99,7 @@ from spreadsheets.api import unit_router as spreadsheet_unit_router  # noqa: E40
 api.add_router("/imports", spreadsheet_imports_router)
 api.add_router("/exports", spreadsheet_exports_router)
 api.add_router("/units", spreadsheet_unit_router)
+
+from units.reorganisation.api import router as reorganisation_router  # noqa: E402
+
+api.add_router("/reorganisations", reorganisation_router)
