@@ -54,8 +54,13 @@ def _unit_snapshot(unit: AdministrativeUnit) -> dict[str, Any]:
 
 
 def _lock_tenant(tenant: Tenant) -> Tenant:
-    """Serialise unit writes per tenant so code-uniqueness checks cannot race."""
-    return Tenant.objects.select_for_update().get(pk=tenant.pk)
+    """Serialise unit writes per tenant so code-uniqueness checks cannot race.
+
+    A no-key lock (``FOR NO KEY UPDATE``): it still serialises every unit write
+    of the tenant, but lets rows that merely reference the tenant (audit
+    events, units, subjects) be inserted meanwhile, which a plain ``FOR UPDATE``
+    would block (and deadlock against a transaction holding such an insert)."""
+    return Tenant.objects.select_for_update(no_key=True).get(pk=tenant.pk)
 
 
 # --- Tenants -----------------------------------------------------------------

@@ -54,6 +54,7 @@ from recognition.models import (
 )
 from recognition.selectors.dossier import SUBJECT_RELATED, missing_evidence_q, subject_label
 from recognition.services.chain import chain_for, reviewing_unit_for
+from recognition.services.registration import closed_unit_message
 from recognition.titles import Title
 from recognition.transitions import (
     ASSESSMENT_TRANSITIONS,
@@ -88,6 +89,35 @@ def _transition_refused(dossier: Dossier) -> TransitionError:
     )
 
 
+class ProposingUnitClosedError(DossierIncompleteError):
+    """The dossier's ward was closed by an administrative reorganisation (409);
+    a kind of :class:`DossierIncompleteError`: the dossier has nothing to send."""
+
+    code = "proposing_unit_closed"
+
+    def __init__(self, message: str) -> None:
+        self.problems = [message]
+        DossierError.__init__(self, message)
+
+
+def _refuse_closed_ward(dossier: Dossier) -> None:
+    """A draft dossier of a ward an administrative reorganisation has closed is
+    refused with the units that continue it: its items left it for the successor
+    when the plan was applied. The unit is read again after the dossier lock (a
+    plan applied while this edit waited is seen). A returned dossier was already
+    sent: its items stay with the ward they were made under and may be resent."""
+    if dossier.status != DossierStatus.DRAFT:
+        return
+    unit = AdministrativeUnit.objects.get(pk=dossier.proposing_unit_id)
+    if unit.valid_to is None:
+        return
+    dossier.proposing_unit = unit
+    raise ProposingUnitClosedError(
+        _("%(closed)s Prepare the dossier in the unit that continues it.")
+        % {"closed": closed_unit_message(unit)}
+    )
+
+
 def _lock_for_ward(*, actor: Any, dossier: Dossier, expected_version: int | None = None) -> Dossier:
     """Lock the dossier for a ward edit: role, state, version and deadline checked."""
     locked = (
@@ -98,6 +128,7 @@ def _lock_for_ward(*, actor: Any, dossier: Dossier, expected_version: int | None
     _require_ward(actor, locked.proposing_unit)
     if locked.status not in EDITABLE_DOSSIER_STATES:
         raise _transition_refused(locked)
+    _refuse_closed_ward(locked)
     if expected_version is not None and locked.version != expected_version:
         raise ConcurrentEditError()
     check_open(

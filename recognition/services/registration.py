@@ -17,12 +17,14 @@ transaction with the proposing units locked, and writes an audit event.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
@@ -119,6 +121,47 @@ def _in_force_during(unit: AdministrativeUnit, year: int) -> bool:
     return unit.valid_from <= end and (unit.valid_to is None or unit.valid_to >= start)
 
 
+def closed_unit_message(unit: AdministrativeUnit) -> str:
+    """ "<unit> was closed on dd/mm/yyyy by an administrative reorganisation and is
+    continued by <successors>": the refusal shown for a unit a plan has closed."""
+    from units.reorganisation.selectors import successors_in_force, successors_of
+
+    successors = [u for u in successors_in_force(unit) if u.pk != unit.pk] or list(
+        successors_of(unit).order_by("path")
+    )
+    closed_on = formats.date_format(unit.valid_to, "d/m/Y") if unit.valid_to else ""
+    if not successors:
+        return gettext("%(unit)s was closed on %(date)s.") % {"unit": unit.name, "date": closed_on}
+    return gettext(
+        "%(unit)s was closed on %(date)s by an administrative reorganisation and is "
+        "continued by %(successors)s."
+    ) % {
+        "unit": unit.name,
+        "date": closed_on,
+        "successors": ", ".join(u.name for u in successors),
+    }
+
+
+def _closed_before_today(unit: AdministrativeUnit, today: dt.date) -> bool:
+    return unit.valid_to is not None and unit.valid_to < today
+
+
+def _check_in_force_today(units: Iterable[AdministrativeUnit], year: int) -> None:
+    """A registration for the current or a future year goes to units in force
+    today: a unit an administrative reorganisation has closed is refused, with the
+    units that continue it (past years keep the units they were made under)."""
+    today = timezone.localdate()
+    if year < today.year:
+        return
+    for unit in units:
+        if _closed_before_today(unit, today):
+            raise RegistrationError(
+                gettext("%(closed)s Register under the unit in force today.")
+                % {"closed": closed_unit_message(unit)},
+                code="unit_closed",
+            )
+
+
 def _require_registrar(actor: Any, unit: AdministrativeUnit) -> None:
     if actor is not None and not roles_at(actor, unit) & SUBJECT_WRITERS:
         raise RoleNotAllowedError()
@@ -177,6 +220,7 @@ def registration_create(*, actor: Any, title: str, year: int, subject: Any) -> R
             _("%(subject)s is inactive and cannot be registered.") % {"subject": name},
             code="inactive_subject",
         )
+    _check_in_force_today([unit], year)
     if not _in_force_during(unit, year):
         raise RegistrationError(
             _("%(unit)s is not in force in %(year)s.") % {"unit": unit.name, "year": year},
@@ -188,6 +232,7 @@ def registration_create(*, actor: Any, title: str, year: int, subject: Any) -> R
             _("No commune or ward above %(unit)s can propose it.") % {"unit": unit.name},
             code="no_proposing_unit",
         )
+    _check_in_force_today([proposing], year)
     check_open(unit=proposing, title=title, year=year, stage=Stage.REGISTRATION)
     _lock_units([proposing])
     subject_field = SUBJECT_FIELD[kind]
@@ -317,6 +362,7 @@ def registration_bulk_create(
         eligible.append((pk, unit, proposing))
 
     proposing_units = list({p.pk: p for _pk, _u, p in eligible}.values())
+    _check_in_force_today([*{u.pk: u for _pk, u, _p in eligible}.values(), *proposing_units], year)
     for proposing in proposing_units:
         check_open(unit=proposing, title=title, year=year, stage=Stage.REGISTRATION)
     _lock_units(proposing_units)
