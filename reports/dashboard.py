@@ -7,6 +7,19 @@ walking up, as :func:`campaigns.selectors.plans.effective_targets` decides,
 batched here for all children at once); submissions from the campaign
 deadlines (:mod:`campaigns.selectors.deadlines`).
 
+Two views across an administrative reorganisation (issue 9 §3):
+
+- ``then`` ("as the units were then"): the stored tree, the rollup rows as they
+  are; a closed ward keeps its figures and shows among its parent's children.
+- ``mapped`` ("mapped onto today's units"): a unit in force today also carries
+  the figures of the closed units that map onto it or onto a unit under it
+  (:func:`units.reorganisation.selectors.today_map`); the children are today's.
+  Only the top-most such closed units are added (their rollup rows already hold
+  their subtrees), and never one that already lies in the unit's own subtree
+  (its figures are in the unit's row). A split unit's figures go once to the
+  successor that took them (the default target) and are flagged as shared.
+  Still rollups only: a few more indexed reads, no assessment rows.
+
 The caller has already checked the unit against the user's scope
 (:func:`units.selectors.get_unit_for_user`).
 """
@@ -21,6 +34,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from campaigns.models import Deadline, Plan, Target, TargetKind
 from campaigns.selectors.deadlines import (
@@ -42,6 +56,13 @@ TREND_YEARS = 5
 #: Names listed per child and deadline (who has not submitted, who was late).
 NAME_LIMIT = 50
 COUNTERS = ("registered", "assessed", "approved", "recognised", "eligible_base")
+#: Counters that add up across units of one year; the eligible base is today's
+#: subjects (the same for every year) and is not carried from closed units.
+YEAR_COUNTERS = ("registered", "assessed", "approved", "recognised")
+#: The dashboard's views across a reorganisation.
+MODE_THEN = "then"
+MODE_MAPPED = "mapped"
+VIEW_MODES = (MODE_THEN, MODE_MAPPED)
 HUNDRED = Decimal(100)
 TENTH = Decimal("0.1")
 
@@ -111,6 +132,8 @@ class ChildRow:
     check: TargetCheck
     #: The unit has units under it: the dashboard can drill down into it.
     drillable: bool
+    #: Mapped view: the figures include a split unit's, shown once, here.
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +141,8 @@ class TrendPoint:
     year: int
     figures: Figures
     check: TargetCheck
+    #: Mapped view: the figures include a split unit's, shown once, here.
+    shared: bool = False
 
 
 @dataclass
@@ -172,6 +197,13 @@ class Dashboard:
     children: list[ChildRow]
     trend: list[TrendPoint]
     submissions: list[Submissions]
+    mode: str = MODE_THEN
+    #: Mapped view: the unit's figures include a split unit's, shown once, here.
+    shared: bool = False
+
+    @property
+    def any_shared(self) -> bool:
+        return self.shared or any(r.shared for r in self.children)
 
     @property
     def lagging(self) -> list[ChildRow]:
@@ -247,6 +279,130 @@ def rollup_years(*, unit: AdministrativeUnit) -> list[int]:
     )
 
 
+# --- Mapped onto today's units ------------------------------------------------------------
+
+
+@dataclass
+class Carried:
+    """For each unit in force today (a bucket), the top-most closed units whose
+    figures it takes over in the mapped view, and which of them were split."""
+
+    by_bucket: dict[int, list[int]] = field(default_factory=dict)
+    shared: set[int] = field(default_factory=set)
+
+    def ids(self) -> set[int]:
+        return {pk for pks in self.by_bucket.values() for pk in pks}
+
+    def is_shared(self, bucket: int) -> bool:
+        return any(pk in self.shared for pk in self.by_bucket.get(bucket, ()))
+
+
+def carried_units(*, tenant_id: int, buckets: list[AdministrativeUnit], today: dt.date) -> Carried:
+    """Which closed units each of ``buckets`` carries in the mapped view (two or
+    three small queries: the tenant's mapping, the paths, the lineage of splits)."""
+    from units.reorganisation.selectors import lineage_links, today_map
+
+    mapping = today_map(tenant=tenant_id, on=today)
+    if not mapping:
+        return Carried()
+    ids = {*mapping, *mapping.values()}
+    paths = dict(AdministrativeUnit.objects.filter(pk__in=ids).values_list("pk", "path"))
+    out = Carried()
+    for bucket in buckets:
+        hits = {
+            old
+            for old, new in mapping.items()
+            if old in paths
+            and new in paths
+            and paths[new].startswith(bucket.path)
+            and not paths[old].startswith(bucket.path)
+        }
+        out.by_bucket[bucket.pk] = sorted(
+            old for old in hits if not any(a in hits for a in path_ids(paths[old])[:-1])
+        )
+    carried = out.ids()
+    if carried:
+        links = lineage_links(tenant_id)
+        out.shared = {pk for pk in carried if len(links.get(pk, ())) > 1}
+    return out
+
+
+def _base_of(*, units: list[AdministrativeUnit], title: str, scope_level: str) -> dict[int, int]:
+    """Each unit's eligible base (today's subjects: the same in every year's row),
+    from its latest rollup row."""
+    if not units:
+        return {}
+    rows = (
+        Rollup.objects.filter(
+            tenant_id=units[0].tenant_id,
+            title=title,
+            scope_level=scope_level,
+            unit_id__in=[u.pk for u in units],
+        )
+        .order_by("unit_id", "year")
+        .values_list("unit_id", "eligible_base")
+    )
+    return dict(rows)
+
+
+def mapped_figures(
+    *,
+    units: list[AdministrativeUnit],
+    title: str,
+    years: list[int],
+    scope_level: str,
+    today: dt.date,
+) -> tuple[dict[tuple[int, int], Figures], set[int]]:
+    """``(unit pk, year) -> Figures`` mapped onto today's units for each of
+    ``units`` (in force today), and the units whose figures include a split
+    unit's. Reads: the units' own rows, the carried closed units' rows, the bases."""
+    if not units:
+        return {}, set()
+    tenant_id = units[0].tenant_id
+    carried = carried_units(tenant_id=tenant_id, buckets=units, today=today)
+    own = Rollup.objects.filter(
+        tenant_id=tenant_id,
+        title=title,
+        scope_level=scope_level,
+        year__in=years,
+        unit_id__in=[u.pk for u in units],
+    ).values_list("unit_id", "year", *YEAR_COUNTERS)
+    sums: dict[tuple[int, int], list[int]] = {}
+    for unit_id, year, *counts in own:
+        sums[(unit_id, year)] = [int(c or 0) for c in counts]
+    extra_ids = carried.ids()
+    if extra_ids:
+        bucket_of: dict[int, list[int]] = {}
+        for bucket, pks in carried.by_bucket.items():
+            for pk in pks:
+                bucket_of.setdefault(pk, []).append(bucket)
+        rows = Rollup.objects.filter(
+            tenant_id=tenant_id,
+            title=title,
+            scope_level=scope_level,
+            year__in=years,
+            unit_id__in=sorted(extra_ids),
+        ).values_list("unit_id", "year", *YEAR_COUNTERS)
+        for unit_id, year, *counts in rows:
+            for bucket in bucket_of[unit_id]:
+                acc = sums.setdefault((bucket, year), [0] * len(YEAR_COUNTERS))
+                for i, c in enumerate(counts):
+                    acc[i] += int(c or 0)
+    bases = _base_of(units=units, title=title, scope_level=scope_level)
+    out = {
+        key: Figures(
+            **dict(zip(YEAR_COUNTERS, counts, strict=True)), eligible_base=bases.get(key[0], 0)
+        )
+        for key, counts in sums.items()
+    }
+    for unit in units:
+        for year in years:
+            if (unit.pk, year) not in out and bases.get(unit.pk):
+                out[(unit.pk, year)] = Figures(eligible_base=bases[unit.pk])
+    shared = {u.pk for u in units if carried.is_shared(u.pk)}
+    return out, shared
+
+
 # --- Targets ---------------------------------------------------------------------------
 
 
@@ -294,7 +450,13 @@ def yearly_targets(
 
 
 def figures_fingerprint(
-    *, unit: AdministrativeUnit, title: str, year: int, scope_level: str
+    *,
+    unit: AdministrativeUnit,
+    title: str,
+    year: int,
+    scope_level: str,
+    mode: str = MODE_THEN,
+    today: dt.date | None = None,
 ) -> str:
     """A short digest of every input of the dashboard's figure sections (summary,
     children, lagging units, trend, charts), read in one query of indexed lookups:
@@ -305,7 +467,10 @@ def figures_fingerprint(
       last ``updated_at`` and the sum of every counter: every recognition-affecting
       change moves the unit's own row in the same transaction);
     - the targets of the title over those years (count, rate targets, sum, last
-      id) and the tenant's plans (last change).
+      id) and the tenant's plans (last change);
+    - in the mapped view, also the rollup rows of every closed unit of the
+      tenant over those years, the applied reorganisations' mappings, and today
+      (a plan dated later comes into force, today's children change).
 
     When the digest is unchanged, so are the figures.
     """
@@ -337,12 +502,36 @@ def figures_fingerprint(
         f"MAX(t.id) {targets}",
         f"SELECT MAX(p.updated_at) {plans}",
     ]
+    if mode == MODE_MAPPED:
+        from units.reorganisation.models import (
+            Reorganisation,
+            ReorganisationMapping,
+            ReorganisationStatus,
+        )
+
+        params["applied"] = ReorganisationStatus.APPLIED.value
+
+        closed_rollups = (
+            f"FROM {quote(Rollup._meta.db_table)} r JOIN {units} c ON c.id = r.unit_id "
+            f"WHERE r.tenant_id = %(t)s AND r.title = %(title)s AND r.scope_level = %(lv)s "
+            f"AND r.year IN ({in_years}) AND c.valid_to IS NOT NULL"
+        )
+        mappings = (
+            f"FROM {quote(ReorganisationMapping._meta.db_table)} m "
+            f"JOIN {quote(Reorganisation._meta.db_table)} p ON p.id = m.plan_id "
+            f"WHERE p.tenant_id = %(t)s AND p.status = %(applied)s"
+        )
+        parts += [
+            f"SELECT COUNT(*), MAX(r.updated_at), {sums} {closed_rollups}",
+            f"SELECT COUNT(*), MAX(m.id) {mappings}",
+        ]
     # Each part is an aggregate without GROUP BY: exactly one row, joined side by side.
     sql = "SELECT * FROM " + " CROSS JOIN ".join(f"({q}) q{i}" for i, q in enumerate(parts))  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    raw = repr((unit.pk, unit.version, unit.updated_at, title, scope_level, year, row))
+    when = (today or timezone.localdate()).isoformat() if mode == MODE_MAPPED else ""
+    raw = repr((unit.pk, unit.version, unit.updated_at, title, scope_level, year, mode, when, row))
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
@@ -430,8 +619,11 @@ def dashboard_for_unit(
     year: int,
     today: dt.date,
     scope_level: str | None = None,
+    mode: str = MODE_THEN,
 ) -> Dashboard:
     level = default_scope_level(title) if scope_level is None else scope_level
+    if mode == MODE_MAPPED:
+        return _mapped_dashboard(unit=unit, title=title, year=year, today=today, level=level)
     by_child = children_figures(unit=unit, title=title, year=year, scope_level=level)
     children = dashboard_children(unit, by_child)
     child_targets = effective_targets_for_units(parent=unit, units=children, title=title, year=year)
@@ -464,6 +656,51 @@ def dashboard_for_unit(
             for y in years
         ],
         submissions=submissions(unit=unit, children=children, title=title, year=year, today=today),
+    )
+
+
+def _mapped_dashboard(
+    *, unit: AdministrativeUnit, title: str, year: int, today: dt.date, level: str
+) -> Dashboard:
+    """The page mapped onto today's units: today's children, every figure with
+    the closed units that map onto it."""
+    children = [c for c in children_of(unit) if c.is_valid_on(today)]
+    years = list(range(year - TREND_YEARS + 1, year + 1))
+    figures, shared = mapped_figures(
+        units=[unit, *children], title=title, years=years, scope_level=level, today=today
+    )
+    child_targets = effective_targets_for_units(parent=unit, units=children, title=title, year=year)
+    year_targets = yearly_targets(unit=unit, title=title, years=years)
+    own = figures.get((unit.pk, year), Figures())
+    return Dashboard(
+        unit=unit,
+        title=title,
+        year=year,
+        scope_level=level,
+        figures=own,
+        check=check_target(own, year_targets[year]),
+        children=[
+            ChildRow(
+                unit=c,
+                figures=figures.get((c.pk, year), Figures()),
+                check=check_target(figures.get((c.pk, year), Figures()), child_targets.get(c.pk)),
+                drillable=bool(getattr(c, "child_count", 0)),
+                shared=c.pk in shared,
+            )
+            for c in children
+        ],
+        trend=[
+            TrendPoint(
+                year=y,
+                figures=figures.get((unit.pk, y), Figures()),
+                check=check_target(figures.get((unit.pk, y), Figures()), year_targets[y]),
+                shared=unit.pk in shared,
+            )
+            for y in years
+        ],
+        submissions=submissions(unit=unit, children=children, title=title, year=year, today=today),
+        mode=MODE_MAPPED,
+        shared=unit.pk in shared,
     )
 
 

@@ -37,6 +37,9 @@ from campaigns.models import TargetKind
 from core.http import AuthedRequest
 from recognition.titles import Title
 from reports.dashboard import (
+    MODE_MAPPED,
+    MODE_THEN,
+    VIEW_MODES,
     Dashboard,
     Figures,
     Submissions,
@@ -205,7 +208,8 @@ def _years(unit: AdministrativeUnit, today: dt.date) -> list[int]:
 @login_required
 @require_GET
 def dashboard_view(request: AuthedRequest) -> HttpResponse:
-    """``?unit=&year=&title=`` (and ``scope=`` for the community title);
+    """``?unit=&year=&title=`` (and ``scope=`` for the community title;
+    ``view=then|mapped``: as the units were then, or mapped onto today's units);
     ``&format=xlsx&table=<name>`` downloads one table."""
     today = timezone.localdate()
     if request.GET.get("unit"):
@@ -222,12 +226,17 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     levels = scope_levels_for(title)
     scope = request.GET.get("scope", "")
     level = scope if scope in levels else default_scope_level(title)
+    mode = request.GET.get("view", MODE_THEN)
+    if mode not in VIEW_MODES:
+        mode = MODE_THEN
     query = {"unit": str(unit.public_id), "year": str(year), "title": title}
     if levels:
         query["scope"] = level
+    if mode != MODE_THEN:
+        query["view"] = mode
     if request.GET.get("format") == "xlsx":
         board = dashboard_for_unit(
-            unit=unit, title=title, year=year, today=today, scope_level=level
+            unit=unit, title=title, year=year, today=today, scope_level=level, mode=mode
         )
         tables = dashboard_tables(board)
         name = request.GET.get("table", "children")
@@ -244,12 +253,17 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
         "drill_query": urlencode({k: v for k, v in query.items() if k != "unit"}),
     }
     figures_html, blocks = _figures_and_submissions(
-        unit=unit, title=title, year=year, scope_level=level, today=today, context=shared
+        unit=unit, title=title, year=year, scope_level=level, today=today, context=shared, mode=mode
     )
     context = {
         **shared,
         "title": title,
         "scope_level": level,
+        "view": mode,
+        "view_modes": [
+            (MODE_THEN, _("As the units were then")),
+            (MODE_MAPPED, _("Mapped onto today's units")),
+        ],
         "years": years,
         "titles": Title.choices,
         "scope_levels": [(lv, Level(lv).label) for lv in levels],
@@ -262,10 +276,17 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
 
 
 def figures_cache_key(
-    *, unit: AdministrativeUnit, title: str, year: int, scope_level: str, fingerprint: str
+    *,
+    unit: AdministrativeUnit,
+    title: str,
+    year: int,
+    scope_level: str,
+    fingerprint: str,
+    mode: str = MODE_THEN,
 ) -> str:
-    """The cache key of a rendered figure fragment (the language is part of it)."""
-    parts = (unit.pk, year, title, scope_level or "-", get_language() or "-", fingerprint)
+    """The cache key of a rendered figure fragment (the language and the view,
+    as the units were then or mapped onto today's units, are part of it)."""
+    parts = (unit.pk, year, title, scope_level or "-", mode, get_language() or "-", fingerprint)
     return "reports:dashboard:" + ":".join(str(p) for p in parts)
 
 
@@ -277,12 +298,20 @@ def _figures_and_submissions(
     scope_level: str,
     today: dt.date,
     context: dict[str, Any],
+    mode: str = MODE_THEN,
 ) -> tuple[SafeString, list[Submissions]]:
     """The rendered figure sections (from the cache when their inputs did not
     change) and the submissions against the deadlines (always live)."""
-    fingerprint = figures_fingerprint(unit=unit, title=title, year=year, scope_level=scope_level)
+    fingerprint = figures_fingerprint(
+        unit=unit, title=title, year=year, scope_level=scope_level, mode=mode, today=today
+    )
     key = figures_cache_key(
-        unit=unit, title=title, year=year, scope_level=scope_level, fingerprint=fingerprint
+        unit=unit,
+        title=title,
+        year=year,
+        scope_level=scope_level,
+        fingerprint=fingerprint,
+        mode=mode,
     )
     cached = cache.get(key)
     if cached is not None:
@@ -300,7 +329,7 @@ def _figures_and_submissions(
             )
         return mark_safe(cached["html"]), blocks  # noqa: S308 - our own rendered template
     board = dashboard_for_unit(
-        unit=unit, title=title, year=year, today=today, scope_level=scope_level
+        unit=unit, title=title, year=year, today=today, scope_level=scope_level, mode=mode
     )
     lagging = board.lagging
     html = render_to_string(
