@@ -395,10 +395,6 @@ def mapped_figures(
         )
         for key, counts in sums.items()
     }
-    for unit in units:
-        for year in years:
-            if (unit.pk, year) not in out and bases.get(unit.pk):
-                out[(unit.pk, year)] = Figures(eligible_base=bases[unit.pk])
     shared = {u.pk for u in units if carried.is_shared(u.pk)}
     return out, shared
 

@@ -264,3 +264,41 @@ def test_cache_key_and_fingerprint_differ_by_view(cast: Cast, reform: dict[str, 
 
     Rollup.objects.filter(unit=reform["ben_nghe"], year=2024).update(recognised=0)
     assert figures_fingerprint(**common, mode=MODE_MAPPED, today=TODAY) != prints[MODE_MAPPED]
+
+
+def test_demo_reform_gives_a_continuous_mapped_trend() -> None:
+    from units.demo.reform import HOUSEHOLDS_PER_WARD, MERGES, seed_reform_demo
+    from units.demo.seed import seed_demo
+    from units.models import Tenant
+    from units.reorganisation.models import Reorganisation
+
+    seed_demo(with_cycle=False)
+    tenant = Tenant.objects.get(slug="hcm")
+    result = seed_reform_demo(tenant)
+    assert result["units_closed"] == 13 and result["units_created"] == 3
+    assert result["households"] == 13 * HOUSEHOLDS_PER_WARD
+    units = AdministrativeUnit.objects.count()
+    assert seed_reform_demo(tenant) == result  # idempotent
+    assert AdministrativeUnit.objects.count() == units
+    assert Reorganisation.objects.get(tenant=tenant).legal_basis.startswith("Nghị quyết 1685")
+
+    code, name, sources = MERGES[0]
+    ward = AdministrativeUnit.objects.get(tenant=tenant, code=code, valid_to__isnull=True)
+    assert ward.name == name
+    size = len(sources) * HOUSEHOLDS_PER_WARD
+    mapped = dashboard_for_unit(
+        unit=ward, title=Title.FAMILY, year=2026, today=TODAY, mode=MODE_MAPPED
+    )
+    trend = {p.year: p.figures for p in mapped.trend}
+    for year in (2023, 2024, 2025, 2026):
+        assert trend[year].registered == size, year
+        assert trend[year].eligible_base == size
+        assert 0 < trend[year].recognised < size
+    then = dashboard_for_unit(unit=ward, title=Title.FAMILY, year=2026, today=TODAY)
+    assert [p.figures.registered for p in then.trend][1:] == [0, 0, 0, size]
+    # The old wards keep their history under the district, as they were then.
+    district = AdministrativeUnit.objects.get(tenant=tenant, code="768")
+    old = dashboard_for_unit(unit=district, title=Title.FAMILY, year=2024, today=TODAY)
+    closed = [r for r in old.children if r.unit.valid_to is not None]
+    assert len(closed) == 13
+    assert all(r.figures.registered == HOUSEHOLDS_PER_WARD for r in closed)

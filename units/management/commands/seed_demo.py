@@ -20,6 +20,12 @@ class Command(BaseCommand):
         from spreadsheets.demo import seed_import_demo
 
         seed_import_demo()  # Phường 1 Quận 10: one household import applied, one with errors
+        if not options["no_cycle"]:
+            from units.demo.reform import seed_reform_demo
+            from units.models import Tenant
+
+            # Quận Phú Nhuận's wards merged from 01/07/2025, history 2023–2026.
+            seed_reform_demo(Tenant.objects.get(slug="hcm"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {counts['tenants']} tenants, {counts['units']} units. "
