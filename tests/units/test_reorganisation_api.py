@@ -54,13 +54,22 @@ def test_other_tenant_404_and_non_admins_403(cast: Cast) -> None:
     assert _post(admin, f"{BASE}/{foreign.public_id}/cancel", {"version": 1}).status_code == 404
     assert [p["name"] for p in admin.get(BASE).json()] == []
     plan = reorg.reorganisation_create(actor=cast.admin, name="Của tôi", effective_on=EFFECTIVE)
-    for user in (cast.viewer, cast.reviewer, cast.ward_official):
+    for user in (cast.reviewer, cast.ward_official):
         client = client_for(user)
         assert client.get(BASE).status_code == 403
         assert client.get(f"{BASE}/{plan.public_id}").status_code == 403
+        assert client.get(f"{BASE}/{plan.public_id}/preview").status_code == 403
+    viewer = client_for(cast.viewer)
+    assert [p["name"] for p in viewer.get(BASE).json()] == ["Của tôi"]
+    assert viewer.get(f"{BASE}/{plan.public_id}").status_code == 200
+    assert viewer.get(f"{BASE}/{foreign.public_id}").status_code == 404
+    for user in (cast.viewer, cast.reviewer, cast.ward_official):
+        client = client_for(user)
         assert _post(client, BASE, {"name": "x", "effective_on": "2025-07-01"}).status_code == 403
         cancel = _post(client, f"{BASE}/{plan.public_id}/cancel", {"version": plan.version})
         assert cancel.status_code == 403
+        apply = _post(client, f"{BASE}/{plan.public_id}/apply", {"version": plan.version})
+        assert apply.status_code == 403
     plan.refresh_from_db()
     assert plan.status == ReorganisationStatus.DRAFT
     assert Reorganisation.objects.filter(tenant=cast.tenant).count() == 1

@@ -44,17 +44,29 @@ def test_other_tenant_plan_is_404_and_non_admins_get_403(cast: Cast) -> None:
     response = admin.post(_url("reorganisation-apply", other_admin_plan), {"version": 1})
     assert response.status_code == 404
     plan = _plan(cast.admin)
-    for user in (cast.viewer, cast.reviewer, cast.ward_official):
+    for user in (cast.reviewer, cast.ward_official):
         client = client_for(user)
         assert client.get(_url("reorganisation-list")).status_code == 403
         assert client.get(_url("reorganisation-detail", plan)).status_code == 403
+        assert client.get(_url("reorganisation-preview", plan)).status_code == 403
+    # The city's steering viewer reads plans but changes nothing.
+    viewer = client_for(cast.viewer)
+    assert viewer.get(_url("reorganisation-list")).status_code == 200
+    page = viewer.get(_url("reorganisation-detail", plan)).content.decode()
+    assert _url("reorganisation-cancel", plan) not in page
+    assert _url("reorganisation-create") not in page
+    preview = viewer.get(_url("reorganisation-preview", plan)).content.decode()
+    assert 'data-testid="apply-form"' not in preview
+    assert viewer.get(_url("reorganisation-preview", other_admin_plan)).status_code == 404
+    for user in (cast.viewer, cast.reviewer, cast.ward_official):
+        client = client_for(user)
+        assert client.get(_url("reorganisation-step-add", plan)).status_code == 403
         assert client.post(_url("reorganisation-create"), {"name": "x"}).status_code == 403
-        assert (
-            client.post(_url("reorganisation-cancel", plan), {"version": plan.version}).status_code
-            == 403
-        )
+        for name in ("reorganisation-cancel", "reorganisation-apply"):
+            assert client.post(_url(name, plan), {"version": plan.version}).status_code == 403
     plan.refresh_from_db()
     assert plan.status == ReorganisationStatus.DRAFT
+    assert Reorganisation.objects.filter(tenant=cast.tenant).count() == 1
 
 
 def test_nav_shows_reorganisations_to_tenant_admins_only(cast: Cast) -> None:

@@ -1,7 +1,8 @@
 """API of the reorganisation plans (mounted at ``/api/v1/reorganisations``).
 
-Like the screens: tenant administrators only (403 for anyone else, the
-read-only viewer included), another tenant's plan 404. Units are addressed by
+Like the screens: tenant administrators write (403 for anyone else, the
+read-only viewer included); they and steering viewers whose scope is the whole
+tenant read; another tenant's plan is a 404. Units are addressed by
 their public ids; a target's ``parent`` is the public id of a unit in force or
 the code of another new unit of the plan. Writes take the ``version`` the
 client read (409 if it changed). Apply answers 409 with every conflict when the
@@ -24,6 +25,7 @@ from units.models import AdministrativeUnit
 from units.reorganisation import selectors, services
 from units.reorganisation.exceptions import ReorganisationConflictError
 from units.reorganisation.models import Reorganisation, ReorganisationStep
+from units.reorganisation.views import get_plan_for_reader, plans_for_reader
 from units.selectors import is_tenant_admin, public_id_or_none, units_for_user
 
 router = Router(tags=["reorganisations"])
@@ -147,8 +149,7 @@ def _unit(request: AuthedRequest, public_id: Any) -> AdministrativeUnit:
 
 @router.get("", response=list[PlanOut], summary="The tenant's reorganisation plans")
 def list_plans(request: AuthedRequest) -> QuerySet[Reorganisation]:
-    _require_planner(request)
-    return selectors.reorganisations_for_user(request.user)
+    return plans_for_reader(request.user)
 
 
 @router.post("", response={201: PlanDetailOut}, summary="A new draft plan")
@@ -160,7 +161,7 @@ def create_plan(request: AuthedRequest, payload: PlanIn) -> Status[dict[str, Any
 
 @router.get("/{public_id}", response=PlanDetailOut, summary="One plan with its steps")
 def get_plan(request: AuthedRequest, public_id: str) -> dict[str, Any]:
-    return _detail(_plan(request, public_id))
+    return _detail(get_plan_for_reader(request.user, public_id))
 
 
 @router.post(
@@ -215,7 +216,7 @@ def remove_step(
     summary="What applying the plan would do, and every conflict",
 )
 def preview_plan(request: AuthedRequest, public_id: str) -> dict[str, Any]:
-    plan = _plan(request, public_id)
+    plan = get_plan_for_reader(request.user, public_id)
     preview = services.reorganisation_preview(plan=plan)
     return {
         "can_apply": preview.can_apply,
