@@ -37,7 +37,23 @@ def _unit_field(label: Any, *, required: bool = True, help_text: Any = "") -> Un
     )
 
 
-class PlanForm(forms.Form):
+def _style(form: forms.Form) -> None:
+    """Bootstrap classes on the text inputs and selects (checkboxes stay plain)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
+            continue
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs.setdefault("class", css)
+
+
+class StyledForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class PlanForm(StyledForm):
     name = forms.CharField(label=_("Name of the plan"), max_length=200)
     legal_basis = forms.CharField(
         label=_("Legal basis"),
@@ -71,7 +87,7 @@ class StepRemoveForm(VersionForm):
     step = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class _StepForm(VersionForm):
+class _StepForm(VersionForm, StyledForm):
     """Base of the step forms: ``units`` are the candidates (in force, in scope)."""
 
     def __init__(
@@ -87,7 +103,7 @@ class _StepForm(VersionForm):
                 field.queryset = parents if name == "parent" else units
 
 
-class _NewUnitFields(forms.Form):
+class _NewUnitFields(StyledForm):
     code = forms.CharField(label=_("Code of the new unit"), max_length=32)
     name = forms.CharField(label=_("Name of the new unit"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind of the new unit"), choices=Kind.choices)
@@ -142,6 +158,7 @@ class SplitTargetForm(_NewUnitFields):
         self, *args: Any, children: QuerySet[AdministrativeUnit] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        _style(self)
         field = self.fields["neighbourhoods"]
         field.queryset = children if children is not None else AdministrativeUnit.objects.none()  # type: ignore[attr-defined]
         self.empty_permitted = True
