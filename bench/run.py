@@ -25,6 +25,7 @@ BENCHES = [
     "dashboard.py",
     "reports.py",
     "imports.py",
+    "reorganisation.py",
 ]
 NEEDS_DATABASE = {
     "subtree.py",
@@ -33,6 +34,7 @@ NEEDS_DATABASE = {
     "dashboard.py",
     "reports.py",
     "imports.py",
+    "reorganisation.py",
 }
 
 

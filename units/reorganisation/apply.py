@@ -205,6 +205,9 @@ class LayoutWriter:
             ("organisations", Organisation),
             ("citizens", Citizen),
         ):
+            if connection.vendor == "postgresql":
+                self.result[name] = self._move_joined(model._meta.db_table)
+                continue
             self.result[name] = model.objects.filter(  # type: ignore[attr-defined]
                 tenant_id=self.plan.tenant_id, unit_id__in=self._closed()
             ).update(
@@ -212,6 +215,21 @@ class LayoutWriter:
                 version=F("version") + 1,
                 updated_at=self.now,
             )
+
+    def _move_joined(self, table: str) -> int:
+        """``UPDATE … FROM`` the mapping rows: one hash join instead of a subquery
+        per row (about a third faster on 2 M households, bench/reorganisation.py)."""
+        quote = connection.ops.quote_name
+        mapping = quote(ReorganisationMapping._meta.db_table)
+        sql = (
+            f"UPDATE {quote(table)} AS s SET unit_id = m.new_unit_id, "  # noqa: S608 - quoted names
+            "version = s.version + 1, updated_at = %s "
+            f"FROM {mapping} AS m "
+            "WHERE m.plan_id = %s AND s.unit_id = m.old_unit_id AND s.tenant_id = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.now, self.plan.pk, self.plan.tenant_id])
+            return int(cursor.rowcount)
 
     def _move_registrations(self) -> None:
         """Open registrations (and their self-assessments) follow their subject;
