@@ -245,3 +245,13 @@ def test_choice_error_lists_the_labels() -> None:
     message = error(cleaners.choice, "Tốt", CHOICES)
     assert "Tốt" in message
     assert "Xuất sắc; Hoàn thành tốt; Hoàn thành" in message
+
+
+def test_messages_are_translated_into_vietnamese() -> None:
+    from django.utils import translation
+
+    with translation.override("vi"):
+        assert error(cleaners.date, "31/02/2025").startswith(
+            "31/02/2025 không phải là ngày có thật"
+        )
+        assert error(cleaners.text, None, required=True) == "Ô này bắt buộc phải điền."
