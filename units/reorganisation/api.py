@@ -25,7 +25,7 @@ from units.models import AdministrativeUnit
 from units.reorganisation import selectors, services
 from units.reorganisation.exceptions import ReorganisationConflictError
 from units.reorganisation.models import Reorganisation, ReorganisationStep
-from units.reorganisation.views import get_plan_for_reader, plans_for_reader
+from units.reorganisation.selectors import get_plan_for_reader, plans_for_reader
 from units.selectors import is_tenant_admin, public_id_or_none, units_for_user
 
 router = Router(tags=["reorganisations"])

@@ -12,11 +12,12 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from units.models import AdministrativeUnit, UnitSuccession
+from units.models import AdministrativeUnit, UnitSuccession, path_ids
 from units.reorganisation.models import (
     ReassignmentReason,
     Reorganisation,
@@ -26,7 +27,13 @@ from units.reorganisation.models import (
     RoleReassignment,
 )
 from units.roles import ADMIN_ROLES
-from units.selectors import is_tenant_admin, parse_public_id, scope_queryset
+from units.selectors import (
+    is_read_only,
+    is_tenant_admin,
+    parse_public_id,
+    scope_queryset,
+    user_grants,
+)
 
 
 def reorganisations_for_user(user: Any) -> QuerySet[Reorganisation]:
@@ -183,3 +190,21 @@ def lineage_links(tenant: Any) -> dict[int, list[int]]:
     ):
         links[old].append(new)
     return dict(links)
+
+
+def plans_for_reader(user: Any) -> QuerySet[Reorganisation]:
+    """Plans the user may read: a tenant administrator's (the selector) and, read
+    only, those of a steering viewer whose scope is the whole tenant (a grant at
+    its top unit). Anyone else: 403."""
+    if is_tenant_admin(user):
+        return reorganisations_for_user(user)
+    if is_read_only(user) and any(len(path_ids(g.path)) == 1 for g in user_grants(user)):
+        return Reorganisation.objects.filter(tenant_id=user.tenant_id)
+    raise PermissionDenied
+
+
+def get_plan_for_reader(user: Any, public_id: Any) -> Reorganisation:
+    plan = plans_for_reader(user).filter(public_id=parse_public_id(public_id)).first()
+    if plan is None:
+        raise Http404
+    return plan

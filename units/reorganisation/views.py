@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.forms import formset_factory
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.exceptions import ApplicationError
 from core.http import AuthedRequest
 from units.levels import Kind, Level
-from units.models import AdministrativeUnit, path_ids
+from units.models import AdministrativeUnit
 from units.reorganisation import selectors, services
 from units.reorganisation.exceptions import ReorganisationConflictError
 from units.reorganisation.forms import (
@@ -38,13 +38,10 @@ from units.reorganisation.forms import (
 )
 from units.reorganisation.models import Reorganisation, ReorganisationStatus, StepKind
 from units.selectors import (
-    is_read_only,
     is_tenant_admin,
-    parse_public_id,
     public_id_or_none,
     search_units,
     units_for_user,
-    user_grants,
 )
 
 STEP_FORMS: dict[str, Any] = {
@@ -67,24 +64,6 @@ def _require_planner(request: AuthedRequest) -> None:
 def _plan(request: AuthedRequest, public_id: str) -> Reorganisation:
     _require_planner(request)
     return selectors.get_reorganisation_for_user(request.user, public_id)
-
-
-def plans_for_reader(user: Any) -> QuerySet[Reorganisation]:
-    """Plans the user may read: a tenant administrator's (the selector) and, read
-    only, those of a steering viewer whose scope is the whole tenant (a grant at
-    its top unit). Anyone else: 403."""
-    if is_tenant_admin(user):
-        return selectors.reorganisations_for_user(user)
-    if is_read_only(user) and any(len(path_ids(g.path)) == 1 for g in user_grants(user)):
-        return Reorganisation.objects.filter(tenant_id=user.tenant_id)
-    raise PermissionDenied
-
-
-def get_plan_for_reader(user: Any, public_id: Any) -> Reorganisation:
-    plan = plans_for_reader(user).filter(public_id=parse_public_id(public_id)).first()
-    if plan is None:
-        raise Http404
-    return plan
 
 
 def _in_force(request: AuthedRequest, on: dt.date) -> QuerySet[AdministrativeUnit]:
@@ -118,7 +97,7 @@ def _kind_labels() -> dict[str, str]:
 
 @login_required
 def plan_list(request: AuthedRequest) -> HttpResponse:
-    plans = plans_for_reader(request.user)
+    plans = selectors.plans_for_reader(request.user)
     context = {"plans": plans, "can_edit": is_tenant_admin(request.user)}
     return render(request, "units/reorganisation/plan_list.html", context)
 
@@ -148,7 +127,7 @@ def _step_rows(plan: Reorganisation) -> list[dict[str, Any]]:
 
 @login_required
 def plan_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
-    plan = get_plan_for_reader(request.user, public_id)
+    plan = selectors.get_plan_for_reader(request.user, public_id)
     can_edit = is_tenant_admin(request.user)
     context = {
         "plan": plan,
@@ -309,7 +288,7 @@ def _preview_context(
 
 @login_required
 def plan_preview(request: AuthedRequest, public_id: str) -> HttpResponse:
-    plan = get_plan_for_reader(request.user, public_id)
+    plan = selectors.get_plan_for_reader(request.user, public_id)
     context = _preview_context(plan, can_edit=is_tenant_admin(request.user))
     return render(request, "units/reorganisation/plan_preview.html", context)
 
