@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from core.text import fold
@@ -77,21 +78,15 @@ class ImportContext:
         ref = self.units_by_code.get(code)
         if ref is None:
             raise CellError(
-                _t("There is no unit with code %(code)s in %(tenant)s.")
+                _("There is no unit with code %(code)s in %(tenant)s.")
                 % {"code": code, "tenant": self.tenant.name}
             )
         if not self.in_scope(ref):
             raise CellError(
-                _t("%(unit)s (code %(code)s) is outside %(scope)s, where you are importing.")
+                _("%(unit)s (code %(code)s) is outside %(scope)s, where you are importing.")
                 % {"unit": ref.name, "code": code, "scope": self.unit.name}
             )
         return ref
-
-
-def _t(message: str) -> str:
-    from django.utils.translation import gettext
-
-    return gettext(message)
 
 
 # --- Widgets: cells -> values through the cleaners --------------------------------------
@@ -141,11 +136,11 @@ class UnitCodeWidget(CellWidget):
             return None
         ctx: ImportContext | None = kwargs.get("ctx")
         if ctx is None:  # the library's own import_data without our context (benchmark only)
-            raise CellError(_t("Unit codes need an import context."))
+            raise CellError(_("Unit codes need an import context."))
         ref = ctx.unit_by_code(code)
         if self.levels and ref.level not in self.levels:
             raise CellError(
-                _t("%(unit)s (code %(code)s) is not a unit of the right level for this column.")
+                _("%(unit)s (code %(code)s) is not a unit of the right level for this column.")
                 % {"unit": ref.name, "code": code}
             )
         return ref
