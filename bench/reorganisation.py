@@ -272,15 +272,24 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=2_000_000)
     parser.add_argument("--commit", action="store_true", help="keep the applied plan")
-    parser.add_argument("--phase", choices=["plan", "preview", "apply"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase", choices=["prepare", "plan", "preview", "apply"], help=argparse.SUPPRESS
+    )
     args, _rest = parser.parse_known_args(argv)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("bench/reorganisation.py needs DATABASE_URL pointing at PostgreSQL", file=sys.stderr)
         return 2
-    if args.phase:
+    if args.phase and args.phase != "prepare":
         print(json.dumps(phase(args.phase, args.households, args.commit), default=str))
         return 0
-    prepare(args.households)
+    if args.phase == "prepare":
+        prepare(args.households)
+        return 0
+    # Every step in a child, so this parent stays small: Linux keeps ``ru_maxrss``
+    # across fork and exec, a child would report a big parent's peak as its own.
+    command = [sys.executable, __file__, "--phase", "prepare", "--households", str(args.households)]
+    if subprocess.call(command):  # noqa: S603 - this script
+        return 1
     results = []
     for name in ("plan", "preview", "apply"):
         command = [sys.executable, __file__, "--phase", name, "--households", str(args.households)]
