@@ -8,7 +8,9 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from openpyxl import load_workbook
 
 from tests.conftest import Cast
@@ -55,6 +57,13 @@ def _import(cast: Cast, rows: list[list[str]], header: list[str] = HEADER, actor
 
 def _steps(plan: Reorganisation) -> list[ReorganisationStep]:
     return list(ReorganisationStep.objects.filter(plan=plan).order_by("position"))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English (the msgids); one test checks the Vietnamese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -242,6 +251,22 @@ def test_an_old_code_outside_the_admins_units_is_refused(cast: Cast) -> None:
         )
     assert [(e.row, e.column) for e in caught.value.errors] == [(3, "Mã xã cũ")]
     assert "27247" in caught.value.errors[0].message
+    assert not Reorganisation.objects.exists()
+
+
+def test_errors_read_in_vietnamese(cast: Cast) -> None:
+    with translation.override("vi"):
+        with pytest.raises(MappingFileError) as caught:
+            _import(cast, [["99999", "1", "Phường A", "", DAY]])
+        assert str(caught.value.errors[0]) == (
+            "Dòng 2, cột “Mã xã cũ”: Không có xã/phường mã 99999 còn hiệu lực vào ngày 01/07/2025."
+        )
+        assert str(caught.value) == "Tệp chuyển đổi có 1 lỗi: chưa tạo phương án nào."
+
+
+def test_only_tenant_admins_import_a_mapping(cast: Cast) -> None:
+    with pytest.raises(PermissionDenied):
+        _import(cast, [["27184", "27184", "Phường A", "", DAY]], actor=cast.reviewer)
     assert not Reorganisation.objects.exists()
 
 

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -56,7 +57,7 @@ from units.reorganisation.services import (
     steps_add,
 )
 from units.roles import ADMIN_ROLES
-from units.selectors import scope_paths
+from units.selectors import is_tenant_admin, scope_paths
 
 __all__ = [
     "COLUMNS",
@@ -605,6 +606,8 @@ def plan_from_mapping(
     ``actor`` is None (commands). Spreadsheet refusals (format, size) raise
     :class:`~spreadsheets.exceptions.FileRejected`.
     """
+    if actor is not None and not is_tenant_admin(actor):
+        raise PermissionDenied
     tenant_id = actor.tenant_id if actor is not None else tenant.pk  # type: ignore[union-attr]
     reader = _Reader()
     reader.read(file, filename)
