@@ -10,12 +10,13 @@ Gòn from 01/07/2025 (Bến Nghé ends 30/06/2025).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from recognition.exceptions import DossierIncompleteError, RegistrationError
 from recognition.models import Assessment, AssessmentStatus, DossierStatus, Registration
@@ -29,6 +30,14 @@ from tests.recognition.dossier_factories import ready_households, ward_dossier
 from units import services as unit_services
 from units.models import AdministrativeUnit
 from units.reorganisation import services as reorg
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english() -> Iterator[None]:
+    """Messages are asserted in English (the msgids); the Vietnamese catalogue translates them."""
+    with translation.override("en"):
+        yield
+
 
 TODAY = dt.date(2025, 9, 15)
 EFFECTIVE = dt.date(2025, 7, 1)

@@ -5,6 +5,7 @@ row and column, conflicting mappings refused at apply, the management command.""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,14 @@ from units.reorganisation.models import (
     ReorganisationStep,
 )
 from units.roles import Role
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english() -> Iterator[None]:
+    """Messages are asserted in English (the msgids); the Vietnamese catalogue translates them."""
+    with translation.override("en"):
+        yield
+
 
 HEADER = ["Mã xã cũ", "Mã xã mới", "Tên xã mới", "Loại", "Ngày hiệu lực"]
 DAY = "01/07/2025"
