@@ -766,10 +766,14 @@ class _Layout:
                 add(pk, name, n)
         registrations = Registration.objects.filter(tenant_id=self.plan.tenant_id)
         moving = open_registrations_q(self.plan)
-        for batch in _chunks(closed):
+        for batch in _batches_or_all(closed):
+            scoped = (
+                registrations
+                if batch is None
+                else registrations.filter(Q(unit_id__in=batch) | Q(proposing_unit_id__in=batch))
+            )
             rows = (
-                registrations.filter(Q(unit_id__in=batch) | Q(proposing_unit_id__in=batch))
-                .values_list("unit_id", "proposing_unit_id", "subject_unit_id")
+                scoped.values_list("unit_id", "proposing_unit_id", "subject_unit_id")
                 .annotate(
                     moving=Count("pk", filter=moving),
                     total=Count("pk"),
@@ -777,6 +781,8 @@ class _Layout:
                 .order_by()
             )
             for unit_id, proposing_id, subject_unit_id, n_moving, total in rows:
+                if unit_id not in self.closed_by and proposing_id not in self.closed_by:
+                    continue  # the whole tenant was counted at once (a large plan)
                 pk = unit_id if unit_id in self.closed_by else proposing_id
                 if subject_unit_id in self.closed_by and subject_unit_id not in self.exclusive:
                     n_moving = 0  # a community registration of a merged/split unit stays
@@ -797,15 +803,28 @@ class _Layout:
         return totals
 
 
+def _batches_or_all(ids: list[int]) -> Iterator[list[int] | None]:
+    """Batches of ``ids`` for ``unit_id IN (…)`` counts; for a plan closing more units
+    than one batch, ``None`` once: one GROUP BY over the whole tenant, filtered in
+    Python, is far cheaper than many IN lists (a national plan closes ~100,000
+    units: 1 s against ~40 s for 2 M households on PostgreSQL)."""
+    if len(ids) > CHUNK:
+        yield None
+        return
+    yield from _chunks(ids)
+
+
 def _per_unit(queryset: QuerySet[Any], ids: list[int]) -> Iterator[tuple[int, int]]:
-    for batch in _chunks(ids):
-        yield from (
-            queryset.filter(unit_id__in=batch)
-            .values_list("unit_id")
+    wanted = set(ids)
+    for batch in _batches_or_all(ids):
+        scoped = queryset if batch is None else queryset.filter(unit_id__in=batch)
+        rows = (
+            scoped.values_list("unit_id")
             .annotate(n=Count("pk"))
             .order_by()
             .values_list("unit_id", "n")
         )
+        yield from ((unit_id, n) for unit_id, n in rows if unit_id in wanted)
 
 
 def reorganisation_preview(*, plan: Reorganisation) -> Preview:
