@@ -5,13 +5,19 @@ admin reaches the own tenant's plan; "other subtree" and "other tenant" are
 both the other tenant's plan (there is no part of a tenant its administrator
 does not see). Everyone else, the read-only viewer included, gets 403. A role
 flagged for reassignment is addressed the same way; a step is addressed inside
-its plan (HTML: in the POST body; API: a second path parameter).
+its plan (HTML: in the POST body; API: a second path parameter). The import
+of the official code mapping creates a plan from a file: it has no id to
+address, only the administrator's 403 for everyone else (its other-tenant
+check, a code of another tenant refused as unknown, is in
+tests/units/test_reorganisation_mapping_views.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.conftest import Cast
 from tests.isolation.base import Entry, Ids, _pid
@@ -112,6 +118,19 @@ def _create_form(cast: Cast) -> dict[str, Any]:
     return {"name": "Kế hoạch mới", "legal_basis": "NQ 1", "effective_on": "01/07/2025"}
 
 
+def _mapping_csv() -> SimpleUploadedFile:
+    """A clean mapping: Phường Bến Nghé renamed (were a guard missing, a plan lands)."""
+    content = (
+        "Mã xã cũ,Mã xã mới,Tên xã mới,Loại,Ngày hiệu lực\n"
+        "27184,27184,Phường Bến Nghé Mới,phường,01/07/2025\n"
+    )
+    return SimpleUploadedFile("sap-xep.csv", content.encode("utf-8"), content_type="text/csv")
+
+
+def _import_form(cast: Cast) -> dict[str, Any]:
+    return {"name": "Sắp xếp theo bảng", "legal_basis": "NQ 1", "file": _mapping_csv()}
+
+
 def _merge_form(cast: Cast) -> dict[str, Any]:
     return {
         "version": _mine(cast).version,
@@ -145,6 +164,8 @@ def _merge_body(cast: Cast) -> dict[str, Any]:
 HTML_REGISTRY: dict[str, Entry] = {
     "units:reorganisation-list": Entry(),
     "units:reorganisation-create": Entry(writes=("POST",), body=_create_form),
+    "units:reorganisation-import": Entry(writes=("POST",), body=_import_form),
+    "units:reorganisation-import-template": Entry(),
     "units:reorganisation-detail": Entry(ids=plan_ids),
     "units:reorganisation-step-add": Entry(writes=("POST",), ids=plan_ids, body=_merge_form),
     "units:reorganisation-step-remove": Entry(
@@ -165,6 +186,9 @@ API_REGISTRY: dict[str, Entry] = {
         reads=(),
         writes=("POST",),
         body=lambda cast: {"name": "Kế hoạch mới", "effective_on": "2025-07-01"},
+    ),
+    f"POST {API}/import": Entry(
+        reads=(), writes=("POST",), body=lambda cast: {"name": "Sắp xếp theo bảng"}
     ),
     f"GET {API}/{{public_id}}": Entry(ids=plan_ids),
     f"GET {API}/{{public_id}}/preview": Entry(ids=plan_ids),

@@ -7,23 +7,34 @@ their public ids; a target's ``parent`` is the public id of a unit in force or
 the code of another new unit of the plan. Writes take the ``version`` the
 client read (409 if it changed). Apply answers 409 with every conflict when the
 plan has any, and nothing changes.
+
+``POST /import`` (multipart: ``file``, ``name``, ``legal_basis``,
+``abolish_level``) turns the official old → new commune code mapping into a
+draft plan and answers 201 with its id, the preview's counts, its conflicts and
+the warnings to check; a file with errors answers 400 with every error (row,
+column, message) and creates nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
-from ninja import Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from core.http import AuthedRequest
+from core.text import nfc
+from spreadsheets.exceptions import FileRejected
 from units.models import AdministrativeUnit
 from units.reorganisation import selectors, services
-from units.reorganisation.exceptions import ReorganisationConflictError
+from units.reorganisation.exceptions import ReorganisationConflictError, ReorganisationError
+from units.reorganisation.mapping import MappingFileError, mapping_import
 from units.reorganisation.models import Reorganisation, ReorganisationStep
 from units.reorganisation.selectors import get_plan_for_reader, plans_for_reader
 from units.selectors import is_tenant_admin, public_id_or_none, units_for_user
@@ -113,6 +124,27 @@ class ConflictsOut(Schema):
     conflicts: list[ConflictOut]
 
 
+class RowErrorOut(Schema):
+    row: int
+    column: str
+    message: str
+
+
+class MappingImportOut(Schema):
+    public_id: uuid.UUID
+    plan: PlanDetailOut
+    can_apply: bool
+    counts: dict[str, int]
+    conflicts: list[ConflictOut]
+    warnings: list[str]
+
+
+class MappingErrorsOut(Schema):
+    code: str
+    detail: str
+    errors: list[RowErrorOut]
+
+
 def _require_planner(request: AuthedRequest) -> None:
     if not is_tenant_admin(request.user):
         raise PermissionDenied
@@ -157,6 +189,60 @@ def create_plan(request: AuthedRequest, payload: PlanIn) -> Status[dict[str, Any
     _require_planner(request)
     plan = services.reorganisation_create(actor=request.user, **payload.dict())
     return Status(201, _detail(plan))
+
+
+@router.post(
+    "/import",
+    response={201: MappingImportOut, 400: MappingErrorsOut},
+    summary=(
+        "Import the official old → new commune code mapping (multipart: file, name, "
+        "legal_basis, abolish_level) as a draft plan (400 with every row and column error: "
+        "nothing is created)"
+    ),
+)
+def import_mapping(
+    request: AuthedRequest,
+    file: File[UploadedFile | None] = None,
+    name: Form[str | None] = None,
+    legal_basis: Form[str] = "",
+    abolish_level: Form[str] = "",
+) -> Status[dict[str, Any]]:
+    """Every part is optional in the schema so that the permission check runs
+    first (403) and a missing part gets a translated message (400)."""
+    _require_planner(request)
+    if file is None:
+        raise FileRejected(_("Send the file in the form field “file”."))
+    if not (name or "").strip():
+        raise ReorganisationError(
+            _("Send the name of the plan in the form field “name”."),
+            code="reorganisation_import_name",
+        )
+    try:
+        result = mapping_import(
+            actor=request.user,
+            file=cast(BinaryIO, file),
+            filename=file.name or "",
+            name=nfc(name or "").strip(),
+            legal_basis=nfc(legal_basis).strip(),
+            abolish_level=abolish_level,
+        )
+    except MappingFileError as exc:
+        return Status(
+            400,
+            {"code": exc.code, "detail": str(exc), "errors": [e.as_dict() for e in exc.errors]},
+        )
+    preview = result.preview
+    return Status(
+        201,
+        {
+            "public_id": result.plan.public_id,
+            "plan": _detail(result.plan),
+            "can_apply": preview.can_apply,
+            "counts": dict(preview.counts),
+            "conflicts": [c.as_dict() for c in preview.conflicts],
+            "warnings": result.warnings,
+        },
+    )
 
 
 @router.get("/{public_id}", response=PlanDetailOut, summary="One plan with its steps")

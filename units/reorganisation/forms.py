@@ -199,3 +199,35 @@ class ResolveForm(forms.Form):
     def __init__(self, *args: Any, choices: QuerySet[AdministrativeUnit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["units"].queryset = choices  # type: ignore[attr-defined]
+
+
+class MappingImportForm(StyledForm):
+    """The official old → new commune code mapping, imported as one draft plan."""
+
+    file = forms.FileField(
+        label=_("Mapping file (.xlsx or .csv)"),
+        help_text=_("One row per old commune and the new commune it becomes part of."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+    name = forms.CharField(label=_("Name of the plan"), max_length=200)
+    legal_basis = forms.CharField(
+        label=_("Legal basis"),
+        max_length=300,
+        required=False,
+        help_text=_("The resolution or decision that orders the change."),
+    )
+    abolish_level = forms.ChoiceField(
+        label=_("Level abolished"),
+        choices=[("", _("— (none)"))] + [(v, lbl) for v, lbl in Level.choices],
+        required=False,
+        help_text=_(
+            "A level that ends with the change (e.g. the district level on 1 July 2025): "
+            "communes whose parent is of that level move under the level above."
+        ),
+    )
+
+    def clean_name(self) -> str:
+        return nfc(self.cleaned_data["name"])
+
+    def clean_legal_basis(self) -> str:
+        return nfc(self.cleaned_data["legal_basis"])

@@ -8,6 +8,12 @@ from units.reorganisation import views
 urlpatterns = [
     path("", views.plan_list, name="reorganisation-list"),
     path("new/", views.plan_create, name="reorganisation-create"),
+    path("import/", views.plan_import, name="reorganisation-import"),
+    path(
+        "import/template/",
+        views.mapping_template_download,
+        name="reorganisation-import-template",
+    ),
     path("roles-to-reassign/", views.reassignment_list, name="reassignment-list"),
     path(
         "roles-to-reassign/<str:public_id>/",

@@ -1,11 +1,12 @@
-"""Screens of the reorganisation plans: list, create, steps, preview, apply, cancel,
-and the roles flagged for reassignment. Thin: reads through the selectors, writes
-through the services; only tenant administrators reach them (others 403, other
-tenants' plans 404)."""
+"""Screens of the reorganisation plans: list, create, import of the official code
+mapping, steps, preview, apply, cancel, and the roles flagged for reassignment.
+Thin: reads through the selectors, writes through the services; only tenant
+administrators reach them (others 403, other tenants' plans 404)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -16,15 +17,18 @@ from django.forms import formset_factory
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
 from core.http import AuthedRequest
+from spreadsheets.exceptions import FileRejected
 from units.levels import Kind, Level
 from units.models import AdministrativeUnit
 from units.reorganisation import selectors, services
 from units.reorganisation.exceptions import ReorganisationConflictError
 from units.reorganisation.forms import (
+    MappingImportForm,
     MergeForm,
     MoveForm,
     PlanForm,
@@ -36,7 +40,19 @@ from units.reorganisation.forms import (
     StepRemoveForm,
     VersionForm,
 )
-from units.reorganisation.models import Reorganisation, ReorganisationStatus, StepKind
+from units.reorganisation.mapping import (
+    MappingFileError,
+    RowError,
+    mapping_import,
+    mapping_template,
+    plan_warnings,
+)
+from units.reorganisation.models import (
+    Reorganisation,
+    ReorganisationSource,
+    ReorganisationStatus,
+    StepKind,
+)
 from units.selectors import (
     is_tenant_admin,
     public_id_or_none,
@@ -116,6 +132,64 @@ def plan_create(request: AuthedRequest) -> HttpResponse:
             messages.success(request, _("Plan %(name)s was created.") % {"name": plan.name})
             return redirect("units:reorganisation-detail", public_id=plan.public_id)
     return render(request, "units/reorganisation/plan_form.html", {"form": form})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def mapping_template_download(request: AuthedRequest) -> HttpResponse:
+    """The empty template of the official mapping file ("Tải mẫu")."""
+    _require_planner(request)
+    out = io.BytesIO()
+    mapping_template(out)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="mau-bang-chuyen-doi-ma-xa.xlsx"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_import(request: AuthedRequest) -> HttpResponse:
+    """Import the official old → new code mapping as a draft plan. A file with
+    errors creates nothing and lists every error with its row and column; a clean
+    file opens the new plan's preview."""
+    _require_planner(request)
+    form = MappingImportForm(request.POST or None, request.FILES or None)
+    errors: list[RowError] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = mapping_import(
+                actor=request.user,
+                file=upload,
+                filename=upload.name,
+                name=form.cleaned_data["name"],
+                legal_basis=form.cleaned_data["legal_basis"],
+                abolish_level=form.cleaned_data["abolish_level"],
+            )
+        except MappingFileError as exc:
+            errors = exc.errors
+            form.add_error(None, str(exc))
+        except FileRejected as exc:
+            form.add_error("file", str(exc))
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            plan = result.plan
+            count = len(result.preview.steps)
+            messages.success(
+                request,
+                ngettext(
+                    "Plan %(name)s was created from the mapping file with %(count)d step.",
+                    "Plan %(name)s was created from the mapping file with %(count)d steps.",
+                    count,
+                )
+                % {"name": plan.name, "count": count},
+            )
+            return redirect("units:reorganisation-preview", public_id=plan.public_id)
+    context = {"form": form, "errors": errors}
+    return render(request, "units/reorganisation/plan_import.html", context)
 
 
 def _step_rows(plan: Reorganisation) -> list[dict[str, Any]]:
@@ -275,6 +349,8 @@ def _preview_context(
     plan: Reorganisation, conflicts: list[Any] | None = None, *, can_edit: bool = True
 ) -> dict[str, Any]:
     preview = services.reorganisation_preview(plan=plan)
+    is_draft = plan.status == ReorganisationStatus.DRAFT
+    imported = plan.source == ReorganisationSource.IMPORT
     return {
         "plan": plan,
         "preview": preview,
@@ -282,7 +358,8 @@ def _preview_context(
         "conflicts": conflicts if conflicts is not None else preview.conflicts,
         "kind_labels": _kind_labels(),
         "level_labels": {str(v): str(lbl) for v, lbl in Level.choices},
-        "is_draft": can_edit and plan.status == ReorganisationStatus.DRAFT,
+        "is_draft": can_edit and is_draft,
+        "warnings": plan_warnings(plan) if imported and is_draft else [],
     }
 
 
