@@ -34,3 +34,11 @@ class ConcurrentEditError(ApplicationError):
         "Reload the page and apply your change again."
     )
     http_status = 409
+
+
+class AuditImmutableError(ApplicationError):
+    """An audit event was about to be changed or deleted: the log is append-only."""
+
+    code = "audit_immutable"
+    default_message = _("Audit events are append-only: they cannot be changed or deleted.")
+    http_status = 409

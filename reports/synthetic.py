@@ -459,9 +459,9 @@ def _delete_tenant(tenant: Tenant) -> None:
         table = quote(AdministrativeUnit._meta.db_table)
         cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])  # noqa: S608
     TenantLevel.objects.filter(tenant=tenant).delete()
-    from core.models import AuditEvent
+    from core.audit import purge_tenant_events
 
-    AuditEvent.objects.filter(tenant=tenant).delete()
+    purge_tenant_events(tenant)  # the audit log is append-only; maintenance path
     tenant.delete()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -493,13 +494,13 @@ def _recognised_at_level_1(cycle, decided: dt.datetime) -> Assessment:
     reg = register_community(cycle.cast, year=2024)
     old = start(cycle.cast, reg)
     Assessment.objects.filter(pk=old.pk).update(status=AssessmentStatus.RECOGNISED, final_level=1)
-    event = AuditEvent.objects.create(
-        tenant=cycle.cast.tenant,
-        action="assessment.recognise",
-        object_type="recognition.assessment",
-        object_id=str(old.public_id),
-    )
-    AuditEvent.objects.filter(pk=event.pk).update(created_at=decided)
+    with mock.patch("django.utils.timezone.now", return_value=decided):  # append-only log
+        AuditEvent.objects.create(
+            tenant=cycle.cast.tenant,
+            action="assessment.recognise",
+            object_type="recognition.assessment",
+            object_id=str(old.public_id),
+        )
     return old
 
 
