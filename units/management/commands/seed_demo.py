@@ -26,9 +26,12 @@ class Command(BaseCommand):
 
             # Quận Phú Nhuận's wards merged from 01/07/2025, history 2023–2026.
             seed_reform_demo(Tenant.objects.get(slug="hcm"))
+        from units.models import AdministrativeUnit
+
+        units = AdministrativeUnit.objects.count()  # after the reform's new wards
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: {counts['tenants']} tenants, {counts['units']} units. "
+                f"Demo ready: {counts['tenants']} tenants, {units} units. "
                 f"Users ({DEMO_PASSWORD}): " + ", ".join(u["username"] for u in DEMO_USERS)
             )
         )
