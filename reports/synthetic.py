@@ -33,9 +33,9 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
-from psycopg.copy import QueuedLibpqWriter
 
 from core.audit import audit_record
+from core.bulk import copy_rows
 from core.exceptions import ApplicationError
 from core.text import fold, natural_key
 from recognition.models import (
@@ -212,17 +212,7 @@ class _Sink:
     def _write(self, model: type[models.Model], rows: list[tuple[Any, ...]]) -> None:
         columns = self.columns[model]
         if self.copy:
-            quote = connection.ops.quote_name
-            sql = (
-                f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-                "FROM STDIN"
-            )
-            with connection.cursor() as cursor:
-                raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
-                # A writer thread sends the data while Python builds the next rows.
-                with raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+            copy_rows(model, columns, rows, threaded=True)
             return
         model._default_manager.bulk_create(
             [model(**dict(zip(columns, row, strict=True))) for row in rows],
