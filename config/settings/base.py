@@ -260,3 +260,11 @@ TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 
 # --- Campaign deadlines: the reviewers' digest lists deadlines overdue for at most this many days.
 CAMPAIGN_DIGEST_OVERDUE_DAYS = env.int("CAMPAIGN_DIGEST_OVERDUE_DAYS", default=60)
+
+# --- Issue 10 (production readiness): each concern keeps its settings in its own module.
+from config.settings import observability as _observability  # noqa: E402
+from config.settings import personal_data as _personal_data  # noqa: E402
+from config.settings import security as _security  # noqa: E402
+
+for _module in (_security, _personal_data, _observability):
+    _module.apply(globals())
