@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test lint worker beat format migrate demo messages bench clean
+.PHONY: run test lint worker beat format migrate demo messages bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ messages: $(STAMP)
 ## Benchmarks (need DATABASE_URL pointing at PostgreSQL)
 bench: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python bench/run.py
+
+## The deadline-peak load benchmark: 500 concurrent users against gunicorn on PostgreSQL (DATABASE_URL)
+bench-load: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,load]'
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python bench/peak_load/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media
