@@ -71,7 +71,7 @@ def _mapping_path(households: int) -> Path:
 # --- 1. The tenant ----------------------------------------------------------------------
 
 
-def prepare(households: int) -> None:
+def prepare(households: int, generator: str = "sql") -> None:
     from subtree import ensure_database
 
     ensure_database(os.environ["DATABASE_URL"])
@@ -85,18 +85,27 @@ def prepare(households: int) -> None:
     if not Tenant.objects.filter(slug=slug).exists():
         per = max(1, round(households / (COMMUNES * NEIGHBOURHOODS)))
         started = time.perf_counter()
-        call_command(
-            "generate_synthetic",
-            tenant=slug,
-            provinces=PROVINCES,
-            communes=COMMUNES,
-            neighbourhoods_per_commune=NEIGHBOURHOODS,
-            households_per_neighbourhood=per,
-            years="2025",
-            no_rebuild=True,
-            batch_size=200_000,
-        )
-        print(f"generated {slug} in {time.perf_counter() - started:.0f} s")
+        if generator == "sql":
+            from national_tenant import generate
+
+            generate(
+                slug=slug, provinces=PROVINCES, communes=COMMUNES,
+                neighbourhoods_per_commune=NEIGHBOURHOODS, households_per_neighbourhood=per,
+                years=(2025,),
+            )  # fmt: skip
+        else:
+            call_command(
+                "generate_synthetic",
+                tenant=slug,
+                provinces=PROVINCES,
+                communes=COMMUNES,
+                neighbourhoods_per_commune=NEIGHBOURHOODS,
+                households_per_neighbourhood=per,
+                years="2025",
+                no_rebuild=True,
+                batch_size=200_000,
+            )
+        print(f"generated {slug} ({generator}) in {time.perf_counter() - started:.0f} s")
     tenant = Tenant.objects.get(slug=slug)
     _add_districts(tenant)
     path = _mapping_path(households)
@@ -273,6 +282,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--households", type=int, default=2_000_000)
     parser.add_argument("--commit", action="store_true", help="keep the applied plan")
     parser.add_argument(
+        "--generator",
+        choices=["sql", "copy"],
+        default="sql",
+        help="sql: bench/national_tenant.py (inside PostgreSQL, default); "
+        "copy: manage.py generate_synthetic",
+    )
+    parser.add_argument(
         "--phase", choices=["prepare", "plan", "preview", "apply"], help=argparse.SUPPRESS
     )
     args, _rest = parser.parse_known_args(argv)
@@ -283,11 +299,12 @@ def main(argv: list[str]) -> int:
         print(json.dumps(phase(args.phase, args.households, args.commit), default=str))
         return 0
     if args.phase == "prepare":
-        prepare(args.households)
+        prepare(args.households, args.generator)
         return 0
     # Every step in a child, so this parent stays small: Linux keeps ``ru_maxrss``
     # across fork and exec, a child would report a big parent's peak as its own.
-    command = [sys.executable, __file__, "--phase", "prepare", "--households", str(args.households)]
+    command = [sys.executable, __file__, "--phase", "prepare", "--households", str(args.households),
+               "--generator", args.generator]  # fmt: skip
     if subprocess.call(command):  # noqa: S603 - this script
         return 1
     results = []
