@@ -78,6 +78,7 @@ class LayoutWriter:
         self._link()
         self._move_subjects()
         self._move_registrations()
+        self._carry_community_and_links()
         self._move_home_units()
         self._move_roles()
         self._end_level()
@@ -261,6 +262,15 @@ class LayoutWriter:
         self.result["registrations_proposing"] = movable.filter(
             proposing_unit_id__in=closed
         ).update(proposing_unit_id=self._new_for("proposing_unit_id"))
+
+    def _carry_community_and_links(self) -> None:
+        """Community registrations of merged/split units, then the rows of other
+        apps tied to the closed units (see their modules for each rule)."""
+        from units.reorganisation.community import CommunityPlan, write_community
+        from units.reorganisation.links import LinkPlan, write_links
+
+        write_community(self, self.preview.community or CommunityPlan())
+        write_links(self, self.preview.links or LinkPlan())
 
     def _move_home_units(self) -> None:
         from recognition.models import Clan

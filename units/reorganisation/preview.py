@@ -79,6 +79,26 @@ class Conflict:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something applying the plan does that the administrator should check (it
+    does not prevent applying): a community registration withdrawn, a target
+    carried whole to one new unit, a successor without a decision signer…"""
+
+    step: int | None
+    unit_code: str
+    message: str
+    code: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "unit_code": self.unit_code,
+            "message": self.message,
+            "code": self.code,
+        }
+
+
+@dataclass(frozen=True)
 class UnitRef:
     pk: int
     code: str
@@ -117,8 +137,13 @@ class StepPreview:
 class Preview:
     """What applying ``plan`` would do. ``counts`` keys: households, clans,
     organisations, citizens, registrations (open, moving), registrations_kept
-    (submitted or decided, staying), roles_moved, roles_flagged, units_closed,
-    units_created, neighbourhoods_copied."""
+    (submitted or decided, staying), community_moved and community_withdrawn
+    (open registrations of a merged/split unit for its own title,
+    :mod:`units.reorganisation.community`), form_locks, issuer_profiles,
+    targets, events (rows of other apps carried to the successors,
+    :mod:`units.reorganisation.links`), roles_moved, roles_flagged,
+    units_closed, units_created, neighbourhoods_copied. ``notices`` lists what
+    the administrator should check (never a reason to refuse)."""
 
     plan: Reorganisation
     steps: list[StepPreview]
@@ -137,6 +162,11 @@ class Preview:
     #: Closed units whose role assignments are flagged instead of moved.
     flag_roles: dict[int, str] = field(default_factory=dict)
     units: dict[int, Unit] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
+    #: The community registrations' and the linked rows' layout (``None`` while
+    #: the plan has conflicts: apply refuses it anyway).
+    community: Any = None
+    links: Any = None
 
     @property
     def can_apply(self) -> bool:
@@ -254,7 +284,7 @@ class _Layout:
         self._check_placements()
         counts = self._count()
         previews = [self.step_previews[s.position] for s in self.steps]
-        return Preview(
+        preview = Preview(
             plan=self.plan,
             steps=previews,
             abolished=[self.ref(pk) for pk in self.abolished],
@@ -267,6 +297,33 @@ class _Layout:
             flag_roles=self.flag_roles,
             units=self.units,
         )
+        if not self.conflicts:
+            self._plan_carried(preview)
+        return preview
+
+    def _plan_carried(self, preview: Preview) -> None:
+        """Community registrations and the rows of other apps tied to the closed
+        units (counted per step like the subjects)."""
+        from units.reorganisation.community import plan_community
+        from units.reorganisation.links import plan_links
+
+        community = plan_community(preview)
+        links = plan_links(preview)
+        preview.community, preview.links = community, links
+        preview.notices = [*community.notices, *links.notices]
+
+        def add(pk: int, key: str) -> None:
+            preview.counts[key] += 1
+            step = self.closed_by.get(pk)
+            if step is not None:
+                self.step_previews[step].counts[key] += 1
+
+        for reg_id in community.moves:
+            add(community.rows[reg_id].subject_unit_id, "community_moved")
+        for reg_id in community.withdrawals:
+            add(community.rows[reg_id].subject_unit_id, "community_withdrawn")
+        for key, n in links.counts().items():
+            preview.counts[key] += n
 
     def _read_steps(self) -> None:
         missing = {
@@ -785,7 +842,10 @@ class _Layout:
                     continue  # the whole tenant was counted at once (a large plan)
                 pk = unit_id if unit_id in self.closed_by else proposing_id
                 if subject_unit_id in self.closed_by and subject_unit_id not in self.exclusive:
-                    n_moving = 0  # a community registration of a merged/split unit stays
+                    # A community registration of a merged/split unit: the open ones
+                    # are laid out by units.reorganisation.community.
+                    add(pk, "registrations_kept", total - n_moving)
+                    continue
                 add(pk, "registrations", n_moving)
                 add(pk, "registrations_kept", total - n_moving)
         for pk, n in _per_unit(
