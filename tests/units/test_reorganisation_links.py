@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from campaigns.models import Event, EventKind, Plan, Target, TargetKind
@@ -21,7 +22,7 @@ from recognition.models import (
     Stage,
 )
 from recognition.titles import SubjectKind, Title
-from tests.conftest import Cast
+from tests.conftest import Cast, client_for
 from tests.factories import make_unit
 from tests.recognition.conftest import make_points_set
 from tests.recognition.dossier_factories import make_assessment
@@ -377,3 +378,29 @@ def test_future_events_follow_the_successor_and_running_plans_of_a_closed_issuer
     _apply(cast, plan)
     assert fresh(future).unit_id == _new("27190").pk
     assert fresh(held).unit_id == ward_b.pk
+
+
+# --- Shown before applying: the preview page and the API ------------------------------------
+
+
+def test_preview_page_and_api_list_the_carried_rows_and_notices(cast: Cast) -> None:
+    ward_b = _ward_b(cast)
+    _community(cast, cast.ward)
+    _community(cast, ward_b)
+    _lock(cast, cast.ward, dt.date(2025, 9, 1))
+    plan = _merge_plan(cast, ward_b)
+    admin = client_for(cast.admin)
+    page = admin.get(reverse("units:reorganisation-preview", args=[plan.public_id]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    notices = html.split('data-testid="notices"', 1)[1].split("</table>", 1)[0]
+    assert notices.count("<tr>") == 2  # the header and the one notice
+    assert "<td>27184</td>" in notices and "Phường Sài Gòn" in notices
+    body = admin.get(f"/api/v1/reorganisations/{plan.public_id}/preview").json()
+    assert body["counts"]["community_moved"] == 1
+    assert body["counts"]["community_withdrawn"] == 1
+    assert body["counts"]["form_locks"] == 1
+    assert [n["code"] for n in body["notices"]] == ["community_duplicate"]
+    # Another tenant's official never sees the plan.
+    other = client_for(cast.other_tenant_official)
+    assert other.get(f"/api/v1/reorganisations/{plan.public_id}/preview").status_code in (403, 404)

@@ -116,6 +116,8 @@ class PreviewOut(Schema):
     steps: list[dict[str, Any]]
     abolished: list[str]
     conflicts: list[ConflictOut]
+    #: What applying does that the administrator should check (never refusing).
+    notices: list[ConflictOut] = []
 
 
 class ConflictsOut(Schema):
@@ -320,6 +322,7 @@ def preview_plan(request: AuthedRequest, public_id: str) -> dict[str, Any]:
         ],
         "abolished": [u.code for u in preview.abolished],
         "conflicts": [c.as_dict() for c in preview.conflicts],
+        "notices": [n.as_dict() for n in preview.notices],
     }
 
 

@@ -356,6 +356,7 @@ def _preview_context(
         "preview": preview,
         "steps": [(step, StepKind(step.kind).label) for step in preview.steps],
         "conflicts": conflicts if conflicts is not None else preview.conflicts,
+        "notices": preview.notices,
         "kind_labels": _kind_labels(),
         "level_labels": {str(v): str(lbl) for v, lbl in Level.choices},
         "is_draft": can_edit and is_draft,
