@@ -1,0 +1,378 @@
+"""The deadline-peak tenant: a city of wards at the start of the year's family cycle.
+
+Called by ``run.py`` inside a configured Django process. Three steps:
+
+1. :func:`ensure_tenant` (once, reused while the tenant has enough wards): the
+   synthetic city ``bench-peak`` of the two-tier tree of 2026 (the district level
+   ended on 30/06/2025, RULES.md §7.2/§8), ``wards`` wards under the city, each
+   with 2 khu phố and 3 households per khu phố; one ward official per ward,
+   ``reviewers`` reviewers and ``viewers`` steering viewers at the city; the
+   tenant's published family set and its default review chains. Units, role
+   assignments, chains and sets go through the services (``units.services``,
+   ``recognition.services.chain``, ``recognition.demo.sets``); households are
+   bulk rows built exactly as the demo's (``search_text_for``); users are made
+   by :func:`accounts.services.user_ensure` once and the rest copy its row
+   shape and password hash (one PBKDF2 hash instead of ~500 seconds of them).
+2. :func:`reset_cycle` (every run): the year's family cycle from scratch —
+   the tenant's registrations, assessments and dossiers of the year are
+   deleted, then registered again (``registration_bulk_create``), every
+   assessment started (``assessment_start``: a draft with one empty score per
+   indicator) and every ward's dossier opened (``dossier_for``). With the
+   two-tier chain a 2026 family dossier goes to the city, so the reviewers sit
+   there (``recognition.services.chain``); each reviewer is given a disjoint
+   share of the wards to work on (all of them see the city's queue). The
+   rollups are rebuilt afterwards.
+3. :func:`credentials` (every run): an API token per user
+   (``accounts.services.api_token_create``) and a signed-in session per user
+   written to the session store (what ``django.contrib.auth.login`` stores,
+   without 530 password checks), saved with the ids the load needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from importlib import import_module
+from typing import Any
+
+SLUG = "bench-peak"
+CITY_CODE = "97"
+NEIGHBOURHOODS_PER_WARD = 2
+HOUSEHOLDS_PER_NEIGHBOURHOOD = 3
+REFORM_DATE = dt.date(2025, 7, 1)
+PASSWORD = "bench-peak-password-not-a-secret"  # noqa: S105 - a throwaway bench database
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng"]
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Hải", "Lan", "Minh", "Nga", "Phúc", "Thảo", "Tú"]
+
+
+def _ward_username(n: int) -> str:
+    return f"{SLUG}.ward{n:04d}"
+
+
+def _users(tenant: Any, specs: list[tuple[str, str]]) -> list[Any]:
+    """The users named in ``specs`` (username, full name), created if missing.
+
+    The first missing one goes through ``user_ensure``; the others copy its
+    password hash in one bulk insert (same columns ``user_ensure`` sets)."""
+    from accounts.models import User
+    from accounts.services import user_ensure
+    from core.text import nfc
+
+    existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
+    missing = [s for s in specs if s[0] not in existing]
+    if missing:
+        first = user_ensure(
+            tenant=tenant,
+            username=missing[0][0],
+            email=f"{missing[0][0]}@bench.invalid",
+            full_name=missing[0][1],
+            password=PASSWORD,
+        )
+        existing[first.username] = first
+        rows = [
+            User(
+                username=username,
+                email=f"{username}@bench.invalid",
+                full_name=nfc(full_name),
+                tenant=tenant,
+                is_active=True,
+                password=first.password,
+            )
+            for username, full_name in missing[1:]
+        ]
+        for user in User.objects.bulk_create(rows, batch_size=500):
+            existing[user.username] = user
+    return [existing[s[0]] for s in specs]
+
+
+def _assign(user: Any, unit: Any, role: str) -> None:
+    from units import services as units
+    from units.models import RoleAssignment
+
+    if not RoleAssignment.objects.filter(user=user, unit=unit, role=role).exists():
+        units.role_assign(actor=None, user=user, unit=unit, role=role)
+
+
+def _authenticator(user: Any) -> None:
+    """Reviewers sign in with two factors (issue 10 §1): give each an authenticator
+    app the way allauth's set-up page does, so their sessions are not sent there."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
+
+
+def ensure_tenant(*, wards: int, reviewers: int, viewers: int) -> Any:
+    """The bench city with at least ``wards`` wards (built or extended once)."""
+    from recognition.demo.sets import ensure_demo_sets
+    from recognition.models import Household
+    from recognition.selectors.subjects import search_text_for
+    from recognition.services.chain import ensure_default_chains
+    from units import services as units
+    from units.levels import Kind, Level
+    from units.models import AdministrativeUnit, Tenant
+    from units.roles import Role
+
+    started = time.perf_counter()
+    tenant = Tenant.objects.filter(slug=SLUG).first()
+    if tenant is None:
+        far = dt.date(1900, 1, 1)
+        tenant = units.tenant_create(
+            name="Thành phố Đo Tải (DỮ LIỆU MẪU)",
+            slug=SLUG,
+            code=CITY_CODE,
+            levels=[
+                (Level.PROVINCE, far, None),
+                (Level.DISTRICT, far, REFORM_DATE - dt.timedelta(days=1)),
+                (Level.COMMUNE, far, None),
+                (Level.NEIGHBOURHOOD, far, None),
+            ],
+        )
+        units.unit_create(
+            actor=None,
+            tenant=tenant,
+            parent=None,
+            kind=Kind.CENTRAL_CITY,
+            name="Thành phố Đo Tải",
+            code=CITY_CODE,
+        )
+    city = AdministrativeUnit.objects.get(tenant=tenant, depth=0)
+    have = AdministrativeUnit.objects.filter(parent=city, level=Level.COMMUNE).count()
+    rng = random.Random(2026)
+    for n in range(have + 1, wards + 1):
+        ward = units.unit_create(
+            actor=None,
+            tenant=tenant,
+            parent=city,
+            kind=Kind.WARD,
+            name=f"Phường Đo Tải {n}",
+            code=f"{CITY_CODE}{n:04d}",
+            valid_from=REFORM_DATE,
+        )
+        households = []
+        for k in range(1, NEIGHBOURHOODS_PER_WARD + 1):
+            kp = units.unit_create(
+                actor=None,
+                tenant=tenant,
+                parent=ward,
+                kind=Kind.QUARTER,
+                name=f"Khu phố {k}",
+                code=f"{ward.code}-KP{k}",
+                valid_from=REFORM_DATE,
+            )
+            for h in range(1, HOUSEHOLDS_PER_NEIGHBOURHOOD + 1):
+                household = Household(
+                    tenant=tenant,
+                    unit=kp,
+                    code=f"{kp.code}-H{h:02d}",
+                    head_name=f"{rng.choice(SURNAMES)} Văn {rng.choice(GIVEN)}",
+                    address=f"{rng.randint(1, 300)} đường số {k}, {kp.name}",
+                    member_count=rng.randint(2, 7),
+                )
+                household.search_text = search_text_for("household", household)
+                households.append(household)
+        Household.objects.bulk_create(households)
+        if n % 100 == 0:
+            print(f"  {n} wards built ({time.perf_counter() - started:.0f} s)", flush=True)
+    ward_units = list(
+        AdministrativeUnit.objects.filter(parent=city, level=Level.COMMUNE).order_by("code")[:wards]
+    )
+    officials = _users(
+        tenant,
+        [(_ward_username(n), f"Cán bộ {w.name}") for n, w in enumerate(ward_units, start=1)],
+    )
+    for user, ward in zip(officials, ward_units, strict=True):
+        _assign(user, ward, Role.WARD_OFFICIAL)
+    for user in _users(
+        tenant,
+        [(f"{SLUG}.reviewer{n:02d}", f"Chuyên viên Sở GD&ĐT {n}") for n in range(1, reviewers + 1)],
+    ):
+        _assign(user, city, Role.REVIEWER)
+        _authenticator(user)
+    for user in _users(
+        tenant, [(f"{SLUG}.viewer{n}", f"Ban Chỉ đạo {n}") for n in range(1, viewers + 1)]
+    ):
+        _assign(user, city, Role.STEERING_VIEWER)
+    ensure_demo_sets(tenant)
+    ensure_default_chains(tenant)
+    print(
+        f"tenant {SLUG!r}: {len(ward_units)} wards ready ({time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
+    return tenant
+
+
+def reset_cycle(*, tenant: Any, wards: int, year: int) -> dict[str, int]:
+    """Delete the year's family cycle of the tenant and start it again (see module doc)."""
+    from django.db import transaction
+
+    from recognition.models import (
+        Assessment,
+        Dossier,
+        DossierSubmission,
+        Household,
+        IndicatorScore,
+        Registration,
+    )
+    from recognition.services.assessment import assessment_start
+    from recognition.services.dossier import dossier_for
+    from recognition.services.registration import registration_bulk_create
+    from recognition.titles import Title
+    from reports.services import rollups_rebuild
+    from units.levels import Level
+    from units.models import AdministrativeUnit
+
+    started = time.perf_counter()
+    city = AdministrativeUnit.objects.get(tenant=tenant, depth=0)
+    ward_units = list(
+        AdministrativeUnit.objects.filter(parent=city, level=Level.COMMUNE).order_by("code")[:wards]
+    )
+    cycle = {"tenant": tenant, "title": Title.FAMILY, "year": year}
+    with transaction.atomic():
+        IndicatorScore.objects.filter(
+            assessment__tenant=tenant, assessment__registration__year=year
+        ).delete()
+        Assessment.objects.filter(tenant=tenant, registration__year=year).delete()
+        DossierSubmission.objects.filter(dossier__tenant=tenant, dossier__year=year).delete()
+        Dossier.objects.filter(**cycle).delete()
+        Registration.objects.filter(**cycle).delete()
+    registration_bulk_create(
+        actor=None,
+        title=Title.FAMILY,
+        year=year,
+        subjects=Household.objects.filter(unit__parent__in=ward_units),
+    )
+    registrations = list(
+        Registration.objects.filter(**cycle, proposing_unit__in=ward_units).order_by("pk")
+    )
+    for n, registration in enumerate(registrations, start=1):
+        assessment_start(actor=None, registration=registration)
+        if n % 1000 == 0:
+            print(f"  {n} assessments started ({time.perf_counter() - started:.0f} s)", flush=True)
+    for ward in ward_units:
+        dossier_for(actor=None, proposing_unit=ward, title=Title.FAMILY, year=year)
+    rollups_rebuild(tenant=tenant)
+    counts = {
+        "wards": len(ward_units),
+        "registrations": len(registrations),
+        "assessments": Assessment.objects.filter(tenant=tenant, registration__year=year).count(),
+        "dossiers": Dossier.objects.filter(**cycle).count(),
+    }
+    print(
+        f"cycle {year} reset: {counts['assessments']} draft assessments, {counts['dossiers']} "
+        f"dossiers ({time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
+    return counts
+
+
+def _session(user: Any) -> str:
+    """A signed-in session of ``user`` in the configured store; its key."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    model_backend = "django.contrib.auth.backends.ModelBackend"
+    backends = settings.AUTHENTICATION_BACKENDS
+    store[BACKEND_SESSION_KEY] = model_backend if model_backend in backends else backends[-1]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return str(store.session_key)
+
+
+def credentials(*, tenant: Any, wards: int, reviewers: int, viewers: int, year: int) -> dict:
+    """Tokens, sessions and every id the load needs (the locustfile's data file)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from accounts.models import User
+    from accounts.services import api_token_create
+    from recognition.models import Assessment, Dossier, Indicator
+    from recognition.titles import Title
+    from units.levels import Level
+    from units.models import AdministrativeUnit
+
+    started = time.perf_counter()
+    city = AdministrativeUnit.objects.get(tenant=tenant, depth=0)
+    ward_units = list(
+        AdministrativeUnit.objects.filter(parent=city, level=Level.COMMUNE).order_by("code")[:wards]
+    )
+    dossiers = {
+        d.proposing_unit_id: d
+        for d in Dossier.objects.filter(tenant=tenant, title=Title.FAMILY, year=year)
+    }
+    assessments: dict[int, list[Assessment]] = {}
+    for a in (
+        Assessment.objects.filter(tenant=tenant, registration__year=year)
+        .select_related("registration")
+        .order_by("pk")
+    ):
+        assessments.setdefault(a.registration.proposing_unit_id, []).append(a)
+    criteria_set_id = next(iter(assessments.values()))[0].criteria_set_id
+    indicators = [
+        {"id": str(public_id), "max": int(max_points or 0)}
+        for public_id, max_points in Indicator.objects.filter(
+            criterion__criteria_set_id=criteria_set_id
+        )
+        .order_by("criterion__order", "order")
+        .values_list("public_id", "max_points")
+    ]
+
+    def person(username: str) -> dict[str, str]:
+        user = User.objects.get(username=username)
+        _token, raw = api_token_create(user=user, name="bench peak load")
+        return {"username": username, "token": raw, "session": _session(user)}
+
+    ward_rows = []
+    for n, ward in enumerate(ward_units, start=1):
+        ward_rows.append(
+            {
+                **person(_ward_username(n)),
+                "ward": str(ward.public_id),
+                "ward_name": ward.name,
+                "dossier": str(dossiers[ward.pk].public_id),
+                "dossier_version": dossiers[ward.pk].version,
+                "assessments": [
+                    {"id": str(a.public_id), "version": a.version}
+                    for a in assessments.get(ward.pk, [])
+                ],
+            }
+        )
+    reviewer_rows = []
+    for n in range(1, reviewers + 1):
+        share = list(range(n - 1, len(ward_rows), reviewers))  # disjoint, round robin
+        reviewer_rows.append({**person(f"{SLUG}.reviewer{n:02d}"), "wards": share})
+    viewer_rows = [person(f"{SLUG}.viewer{n}") for n in range(1, viewers + 1)]
+    data = {
+        "tenant": SLUG,
+        "year": year,
+        "title": Title.FAMILY,
+        "city": str(city.public_id),
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "indicators": indicators,
+        "paths": {
+            "dashboard": f"{reverse('reports:dashboard')}?unit={city.public_id}"
+            f"&year={year}&title={Title.FAMILY}",
+            "assessment_list": reverse("recognition:assessment-list"),
+            "dossier_list": reverse("recognition:dossier-list"),
+            "review_queue": reverse("recognition:review-queue"),
+            # "{id}" stands for a public id.
+            "assessment": reverse("recognition:assessment-detail", args=["ID"]).replace(
+                "ID", "{id}"
+            ),
+            "dossier": reverse("recognition:dossier-detail", args=["ID"]).replace("ID", "{id}"),
+            "review": reverse("recognition:review-detail", args=["ID"]).replace("ID", "{id}"),
+        },
+        "wards": ward_rows,
+        "reviewers": reviewer_rows,
+        "viewers": viewer_rows,
+    }
+    print(
+        f"credentials: {len(ward_rows) + len(reviewer_rows) + len(viewer_rows)} tokens and "
+        f"sessions ({time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
+    return data

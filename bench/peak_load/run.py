@@ -1,0 +1,324 @@
+"""The deadline-peak load benchmark (issue 10 §5): ward officials saving and
+submitting, reviewers approving and the dashboard read, all at once.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/xhht_bench_load make bench-load
+    DATABASE_URL=... .venv/bin/python bench/peak_load/run.py --users 500 --duration 180 \\
+        --spawn-rate 50 --workers 5
+
+1. Creates and migrates the database; prepares the city ``bench-peak`` (built
+   once, then reused) and starts the year's family cycle afresh (``prepare.py``).
+2. Starts gunicorn on 127.0.0.1 with ``config.settings.production`` (DEBUG off,
+   a fixed test SECRET_KEY, no SSL redirect, ``CONN_MAX_AGE``), ``--workers``
+   sync workers (``--threads`` > 1: gthread), e-mail to the in-memory backend.
+3. Runs Locust headless for ``--duration`` seconds (``locustfile.py``):
+   ``--users`` ward officials plus ``--reviewers`` reviewers and ``--viewers``
+   steering viewers, spawned at ``--spawn-rate`` per second.
+4. Stops everything, checks every recorded write against the database
+   (``verify.py``), reads gunicorn's logs for 5xx and tracebacks, prints the
+   figures (requests, failures, sustained requests per second, p50/p95/p99 of
+   page views and of saves and per request kind) and PASS/FAIL per target, and
+   writes ``bench/out/peak_load.json``. Exits 1 when a target is missed.
+
+Loopback only; every phase is bounded (Locust's ``-t``, timeouts on the server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+BASE_DIR = HERE.parents[1]
+sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
+sys.path.insert(0, str(HERE))
+
+from report import figures, print_report  # noqa: E402
+from subtree import ensure_database  # noqa: E402
+
+OUT_DIR = BASE_DIR / "bench" / "out"
+OUT = OUT_DIR / "peak_load.json"
+WORK = OUT_DIR / "peak_load"
+#: Not a secret: a throwaway bench database on loopback. Fixed so the sessions
+#: written by ``prepare`` are valid in gunicorn (and on a reused tenant).
+TEST_SECRET_KEY = "bench-peak-load-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+#: Personal-data keys production insists on (Fernet of b"bench-peak-load-test-only-key-32").
+TEST_PERSONAL_DATA_KEYS = "YmVuY2gtcGVhay1sb2FkLXRlc3Qtb25seS1rZXktMzI="
+TEST_PERSONAL_DATA_INDEX_KEY = "bench-peak-load-blind-index-key-not-a-secret"
+
+
+def server_env(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "CONN_MAX_AGE": str(args.conn_max_age),
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PERSONAL_DATA_KEYS": TEST_PERSONAL_DATA_KEYS,
+        "PERSONAL_DATA_INDEX_KEY": TEST_PERSONAL_DATA_INDEX_KEY,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not listen on port {port} within {timeout:.0f} s")
+
+
+def start_gunicorn(args: argparse.Namespace, port: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--backlog",
+        "2048",
+        "--timeout",
+        "60",
+        "--access-logfile",
+        str(WORK / "access.log"),
+        "--access-logformat",
+        "%(s)s %(D)s %(m)s %(U)s",
+        "--error-logfile",
+        str(WORK / "gunicorn.log"),
+        "--log-level",
+        "warning",
+    ]
+    if args.threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(args.threads)]
+    output = (WORK / "server.log").open("w")
+    return subprocess.Popen(  # noqa: S603 - our own gunicorn, no shell
+        command,
+        cwd=BASE_DIR,
+        env=env,
+        start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def warm_up(port: int, data: dict[str, Any], workers: int) -> None:
+    """Import every view in every worker before the clock starts."""
+    import http.client
+
+    viewer = data["viewers"][0]
+    ward = data["wards"][0]
+    paths = [
+        (data["paths"]["dashboard"], viewer),
+        (data["paths"]["assessment_list"], ward),
+        (data["paths"]["dossier"].format(id=ward["dossier"]), ward),
+        (data["paths"]["assessment"].format(id=ward["assessments"][0]["id"]), ward),
+        (data["paths"]["review_queue"], data["reviewers"][0]),
+    ]
+    for _ in range(2 * workers):
+        for path, person in paths:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            cookie = f"{data['session_cookie']}={person['session']}"
+            conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status != 200:
+                raise RuntimeError(f"warm-up GET {path} answered {response.status}")
+
+
+def run_locust(args: argparse.Namespace, port: int, env: dict[str, str]) -> int:
+    total = args.users + args.reviewers + args.viewers
+    command = [
+        str(Path(sys.executable).with_name("locust")),
+        "-f",
+        str(HERE / "locustfile.py"),
+        "--headless",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "--users",
+        str(total),
+        "--spawn-rate",
+        str(args.spawn_rate),
+        "--run-time",
+        f"{args.duration}s",
+        "--stop-timeout",
+        "10",
+        "--csv",
+        str(WORK / "locust"),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
+    locust_env = {
+        **env,
+        "PEAK_DATA": str(WORK / "data.json"),
+        "PEAK_WRITES": str(WORK / "writes.jsonl"),
+        "PEAK_REQUESTS": str(WORK / "requests.jsonl"),
+        "PEAK_THINK": f"{args.think_min},{args.think_max}",
+    }
+    started = time.monotonic()
+    result = subprocess.run(  # noqa: S603 - our own Locust, no shell
+        command, cwd=BASE_DIR, env=locust_env, timeout=args.duration + 120, check=False
+    )
+    print(f"locust ran {time.monotonic() - started:.0f} s, exit code {result.returncode}")
+    return result.returncode
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+
+def server_log() -> dict[str, Any]:
+    """5xx in the access log; tracebacks and worker timeouts in the error log."""
+    statuses: dict[str, int] = {}
+    for line in (WORK / "access.log").read_text().splitlines():
+        parts = line.split()
+        if parts:
+            statuses[parts[0]] = statuses.get(parts[0], 0) + 1
+    errors = (WORK / "gunicorn.log").read_text() + (WORK / "server.log").read_text()
+    tracebacks = errors.count("Traceback (most recent call last)")
+    return {
+        "statuses": statuses,
+        "server_5xx": sum(n for s, n in statuses.items() if s.startswith("5")),
+        "tracebacks": tracebacks,
+        "worker_timeouts": errors.count("WORKER TIMEOUT"),
+        "request_failed_events": errors.count('"event": "request_failed"'),
+        "error_log": f"{WORK / 'gunicorn.log'}, {WORK / 'server.log'}",
+    }
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=500, help="ward officials (one per ward)")
+    parser.add_argument("--reviewers", type=int, default=15)
+    parser.add_argument("--viewers", type=int, default=3, help="steering viewers")
+    parser.add_argument("--duration", type=int, default=180, help="seconds of load")
+    parser.add_argument("--spawn-rate", type=float, default=50)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=1, help="> 1: gthread workers")
+    parser.add_argument("--conn-max-age", type=int, default=60)
+    parser.add_argument("--think-min", type=float, default=1.0)
+    parser.add_argument("--think-max", type=float, default=5.0)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args, _unknown = parser.parse_known_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        print(
+            "DATABASE_URL must point at PostgreSQL, e.g.\n  DATABASE_URL=postgres://postgres@"
+            "127.0.0.1:5432/xhht_bench_load make bench-load",
+            file=sys.stderr,
+        )
+        return 2
+    if shutil.which("locust", path=str(Path(sys.executable).parent)) is None:
+        print("Locust is missing: pip install -e '.[load]'", file=sys.stderr)
+        return 2
+    env = {**os.environ, **server_env(args)}
+    os.environ.update(server_env(args))
+    ensure_database(url)
+    whole = time.monotonic()
+
+    import django
+
+    django.setup()
+    import prepare
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+    from verify import verify
+
+    call_command("migrate", interactive=False, verbosity=0)
+    year = timezone.localdate().year
+    tenant = prepare.ensure_tenant(wards=args.users, reviewers=args.reviewers, viewers=args.viewers)
+    counts = prepare.reset_cycle(tenant=tenant, wards=args.users, year=year)
+    data = prepare.credentials(
+        tenant=tenant, wards=args.users, reviewers=args.reviewers, viewers=args.viewers, year=year
+    )
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    WORK.mkdir(parents=True)
+    (WORK / "data.json").write_text(json.dumps(data, ensure_ascii=False))
+    connection.close()
+    prepared_s = time.monotonic() - whole
+
+    port = free_port()
+    server = start_gunicorn(args, port, env)
+    try:
+        wait_for(port)
+        warm_up(port, data, args.workers)
+        (WORK / "access.log").write_text("")
+        since = timezone.now()
+        load_before = os.getloadavg()
+        locust_exit = run_locust(args, port, env)
+    finally:
+        stop(server)
+    log = server_log()
+    writes = read_jsonl(WORK / "writes.jsonl")
+    requests = read_jsonl(WORK / "requests.jsonl")
+    checks = verify(data=data, writes=writes, since=since - dt.timedelta(seconds=1))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    result = figures(
+        requests=requests,
+        writes=writes,
+        checks=checks,
+        log=log,
+        args=vars(args) | {"out": str(args.out)},
+        environment={
+            "postgresql": pg,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_before": load_before,
+            "server": f"gunicorn {args.workers} "
+            + (f"gthread workers × {args.threads} threads" if args.threads > 1 else "sync workers"),
+            "prepared": counts,
+            "prepare_seconds": round(prepared_s, 1),
+            "total_seconds": round(time.monotonic() - whole, 1),
+            "locust_exit": locust_exit,
+        },
+    )
+    print_report(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"results: {args.out} (request and write logs in {WORK})")
+    return 0 if result["pass"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
