@@ -2,6 +2,27 @@
 
 Units themselves are the subjects of the community titles. Personal data is
 visible only inside the scope that owns it (every row carries its unit).
+
+Collect only what the titles need (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15,
+issue 10 §2): the personal fields kept, and why.
+
+* Household: ``code`` identifies the household in the neighbourhood's book and
+  in imports; ``head_name`` is printed in the decision's annex (the title is
+  awarded to "hộ ông/bà …"); ``address`` is optional (the annex prints it when
+  known); ``member_count`` is the base the family criteria count members against.
+  Nothing else about the members is collected.
+* Citizen: ``full_name`` and ``birth_year`` are printed in the annex (the year
+  tells namesakes apart; no full birth date is kept); ``labour_group`` chooses the
+  evaluation form of QĐ 244/QĐ-KHVN; ``national_id`` is optional — no title
+  needs it, it only tells namesakes apart in imports — and is encrypted at rest
+  with a blind index for exact lookup (:mod:`recognition.personal_data`).
+  No sex, ethnicity, religion, phone or full address is collected (the national
+  congdanhoctap.vn account asks for some of them; this app does not need them).
+* Clans and organisations hold a representative's name and an organisation's
+  address, which are not about a private person's life and stay as they are.
+
+A household or citizen may be erased on request (``erased_at``): its personal
+fields are anonymised and it can no longer be edited or registered.
 """
 
 from __future__ import annotations
@@ -9,7 +30,11 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from recognition.personal_data.crypto import mask
+from recognition.personal_data.fields import EncryptedIdField
 
 
 class SubjectBase(models.Model):
@@ -40,6 +65,8 @@ class Household(SubjectBase):
     head_name = models.CharField(_("head of household"), max_length=200)
     address = models.CharField(_("address"), max_length=300, blank=True)
     member_count = models.PositiveSmallIntegerField(_("members"), default=1)
+    #: When the head's personal data was erased on request (never twice).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("household")
@@ -117,16 +144,29 @@ class Citizen(SubjectBase):
     full_name = models.CharField(_("full name"), max_length=200)
     birth_year = models.PositiveSmallIntegerField(_("year of birth"))
     labour_group = models.CharField(_("labour group"), max_length=16, choices=LabourGroup.choices)
-    national_id = models.CharField(_("citizen ID number"), max_length=12, blank=True)
+    #: HMAC of the number (recognition.personal_data.crypto.blind_index), set with it.
+    #: Declared before ``national_id`` so that a new instance's default does not
+    #: overwrite the index the number just set.
+    national_id_index = models.CharField(max_length=64, blank=True, default="", editable=False)
+    #: Encrypted at rest; the Python value is the plain 12 digits (or empty).
+    national_id = EncryptedIdField(
+        _("citizen ID number"), blank=True, index_field="national_id_index"
+    )
+    #: When the citizen's personal data was erased on request (never twice).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("citizen")
         verbose_name_plural = _("citizens")
         ordering = ["full_name"]
-        indexes = [
-            models.Index(fields=["tenant", "unit"], name="citizen_unit_idx"),
+        indexes = [models.Index(fields=["tenant", "unit"], name="citizen_unit_idx")]
+        constraints = [
             # Uniqueness checks and imports look citizens up by ID number.
-            models.Index(fields=["tenant", "national_id"], name="citizen_national_id_idx"),
+            models.UniqueConstraint(
+                fields=["tenant", "national_id_index"],
+                condition=~Q(national_id_index=""),
+                name="citizen_unique_national_id",
+            )
         ]
 
     def __str__(self) -> str:
@@ -135,5 +175,4 @@ class Citizen(SubjectBase):
     @property
     def national_id_masked(self) -> str:
         """Lists and exports show only the last 3 digits (e.g. ``*********123``)."""
-        value = self.national_id
-        return "" if not value else "*" * (len(value) - 3) + value[-3:]
+        return mask(self.national_id)

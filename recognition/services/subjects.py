@@ -40,6 +40,8 @@ from recognition.exceptions import (
 )
 from recognition.models import Citizen, Clan, Household, LabourGroup, Organisation
 from recognition.models.subjects import SubjectBase
+from recognition.personal_data.crypto import blind_index
+from recognition.personal_data.exceptions import SubjectErasedError
 from recognition.selectors.subjects import SUBJECT_WRITERS, kind_of, search_text_for
 from units.levels import Level
 from units.models import AdministrativeUnit
@@ -178,6 +180,8 @@ def _lock(subject: S, expected_version: int) -> S:
     )
     if locked.version != expected_version:
         raise ConcurrentEditError()
+    if getattr(locked, "erased_at", None) is not None:
+        raise SubjectErasedError()
     return locked
 
 
@@ -537,7 +541,8 @@ def citizen_snapshot(citizen: Citizen) -> dict[str, Any]:
 def _national_id_free(tenant_id: int, national_id: str, exclude_pk: int | None = None) -> None:
     if not national_id:
         return
-    clash = Citizen.objects.filter(tenant_id=tenant_id, national_id=national_id)
+    # The number is encrypted at rest: equal numbers meet in the blind index.
+    clash = Citizen.objects.filter(tenant_id=tenant_id, national_id_index=blind_index(national_id))
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():

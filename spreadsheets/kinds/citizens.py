@@ -16,6 +16,8 @@ from core.bulk import bulk_insert
 from core.text import fold
 from recognition.exceptions import SubjectError
 from recognition.models import Citizen, LabourGroup
+from recognition.personal_data.crypto import blind_index, mask
+from recognition.personal_data.exceptions import SubjectErasedError
 from recognition.selectors.subjects import SubjectKind, search_text_for
 from recognition.services.subjects import (
     _check_birth_year,
@@ -61,7 +63,7 @@ class MaskedId:
 
 def mask_national_id(value: str) -> str:
     """``012345678901`` -> ``*********901`` (as :attr:`Citizen.national_id_masked`)."""
-    return "" if not value else "*" * (len(value) - 3) + value[-3:]
+    return mask(value)
 
 
 class NationalIdWidget(CellWidget):
@@ -214,7 +216,8 @@ class CitizenKind(SubjectImportKind):
         self._pending = {}
         ids = [key[0].match for key, how, _n, _d in pending if how == "id"]
         names = [name_key for _k, _how, name_key, _d in pending]
-        query = Q(national_id__in=ids) | Q(
+        # ID numbers are encrypted at rest: match their blind index.
+        query = Q(national_id_index__in=[blind_index(i) for i in ids]) | Q(
             unit_id__in={k[0].match for k in names},
             birth_year__in={k[2] for k in names},
         ) & (
@@ -268,6 +271,8 @@ class CitizenKind(SubjectImportKind):
         if isinstance(obj, Refusal):
             return refusal_errors(obj)
         citizen: Citizen = obj  # type: ignore[assignment]
+        if citizen.erased_at is not None:
+            return [("full_name", str(SubjectErasedError().message))]
         if not citizen.unit.path.startswith(self.context.unit.path):
             return [("national_id", _("Another citizen already has this citizen ID number."))]
         seen: set[int] = self.context.cache.setdefault("citizens.matched", set())
@@ -334,6 +339,7 @@ class CitizenKind(SubjectImportKind):
                     "birth_year",
                     "labour_group",
                     "national_id",
+                    "national_id_index",
                     "search_text",
                     "version",
                     "updated_at",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
 from recognition.models import Citizen, Clan, Household, Organisation, Registration
+from recognition.personal_data.crypto import blind_index
 from recognition.selectors.subjects import NATIONAL_ID_READERS
 from recognition.services.subjects import normalise_national_id
 from recognition.titles import SubjectKind
@@ -279,8 +280,8 @@ class SubjectFinder:
         matches: dict[tuple[Any, ...], list[Citizen]] = {i: [] for i in group}
         if by_id:
             wanted = {i[2]: i for i in by_id}
-            rows = Citizen.objects.filter(
-                tenant_id=tenant_id, national_id__in=list(wanted)
+            rows = Citizen.objects.filter(  # encrypted at rest: match the blind index
+                tenant_id=tenant_id, national_id_index__in=[blind_index(n) for n in wanted]
             ).select_related("unit")
             for citizen in rows:
                 matches[wanted[citizen.national_id]].append(citizen)
