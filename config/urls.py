@@ -33,3 +33,6 @@ urlpatterns = [
 
 # Uploaded files (evidence, generated documents) are never served as static
 # files, not even in development: they go through scoped views only.
+
+# Database or task queue down: a 503 page (or JSON for the API), not "server error".
+handler500 = "core.views.server_error"

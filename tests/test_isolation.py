@@ -59,6 +59,8 @@ EXCLUDED_PREFIXES: dict[str, str] = {
 EXEMPT_URLS: dict[str, str] = {
     "healthz": "public liveness probe for the load balancer; no tenant data "
     "(tests/core/test_health.py)",
+    "core:healthz-detail": "operators' health view behind HEALTH_TOKEN (404/401 without it); "
+    "no tenant data (tests/core/test_health.py)",
     "api:openapi-json": "the public API description; no tenant data",
     "api:openapi-view": "Swagger UI page for the API description; no tenant data",
     "api:api-root": "django-ninja's root URL; answers 404",

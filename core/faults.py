@@ -1,0 +1,45 @@
+"""Fault injection for the tests that kill a real worker (tests/integration/).
+
+A test needs a job to be at a known point when it sends SIGKILL. It starts the
+worker with ``XHHT_FAULT_PAUSE="<point>=<seconds>"`` (several separated by
+``;``) and ``XHHT_FAULT_MARKER=<file>``: when the job reaches ``<point>`` the
+worker writes the point's name to the marker file and sleeps, and the test
+kills it then. Points: ``job.start:<kind>`` (the handler starts) and
+``storage.written:<name prefix>`` (a file has been stored, its rows are not
+committed yet). Honoured only under the test settings
+(``DJANGO_SETTINGS_MODULE=config.settings.test``); in any other process
+:func:`fault_point` does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import cache
+
+
+@cache
+def _pauses() -> dict[str, float]:
+    if os.environ.get("DJANGO_SETTINGS_MODULE") != "config.settings.test":
+        return {}
+    found: dict[str, float] = {}
+    for item in os.environ.get("XHHT_FAULT_PAUSE", "").split(";"):
+        point, _sep, seconds = item.strip().rpartition("=")
+        if point:
+            found[point] = float(seconds)
+    return found
+
+
+def fault_point(point: str) -> None:
+    """Pause at ``point`` when a test asked for it (matched by prefix)."""
+    pauses = _pauses()
+    if not pauses:
+        return
+    for wanted, seconds in pauses.items():
+        if point.startswith(wanted):
+            marker = os.environ.get("XHHT_FAULT_MARKER")
+            if marker:
+                with open(marker, "a", encoding="utf-8") as handle:
+                    handle.write(point + "\n")
+            time.sleep(seconds)
+            return
