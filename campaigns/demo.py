@@ -4,15 +4,20 @@
   emulation movement (named in seed 002), with its two phases (sơ kết 2025,
   tổng kết 2030), the national targets of QĐ 387/QĐ-TTg and QĐ 677/QĐ-TTg for
   2025 (RULES.md §5) and the yearly report deadlines;
-- Quận 11's plan 102/KH-UBND of 02/04/2024 derived from it in one step, with
-  the seed's deadlines (wards report before 1 November, the district
-  consolidates before 10 November) and a tightened target;
-- Quận 10 has not derived its plan yet: sign in as ``reviewer.q10`` and do it;
-- Quận 10's 2025 sơ kết conference (seed 000 is its earlier one) and its 2025
-  lifelong-learning week (1–7 October) with reports of six wards;
-- a few award nominations in every state.
+- Quận 11's plan 102/KH-UBND of 02/04/2024 derived from it in one step, with a
+  tightened target: a plan of the three-tier years, kept as history (Quận 11
+  closed on 30/06/2025, ``units/demo/reform.py``);
+- the yearly deadlines as they stand after the reform: wards report before
+  1 November (the district consolidation of the seed's plans is gone with the
+  districts, RULES.md §7.2, §8), commune Cộng đồng học tập dossiers of 2026 by
+  28/02/2027 and the city's decisions by 31/03/2027;
+- the city's 2023–2025 sơ kết conference (12/12/2025; seed 000 is Quận 10's
+  earlier one) and its 2026 lifelong-learning week (1–7 October) with reports of
+  six of the new wards;
+- 2026 award nominations of the new wards in every state, reviewed by the city.
 
-Everything goes through the services; idempotent (a second run changes nothing).
+Runs after the reform plan. Everything goes through the services; idempotent
+(a second run changes nothing).
 """
 
 from __future__ import annotations
@@ -75,8 +80,13 @@ CITY_TARGETS = [
 ]
 
 
+CITY = "79"
+
+
 def _unit(tenant: Tenant, code: str) -> AdministrativeUnit:
-    return AdministrativeUnit.objects.get(tenant=tenant, code=code)
+    """The unit of ``code`` in force today, or else the closed one (Quận 11)."""
+    units = AdministrativeUnit.objects.filter(tenant=tenant, code=code)
+    return units.filter(valid_to__isnull=True).first() or units.get()
 
 
 def _city_plan(tenant: Tenant, admin: User) -> Plan:
@@ -134,28 +144,24 @@ def _city_plan(tenant: Tenant, admin: User) -> Plan:
             value=value,
         )
     for year in (2025, 2026):
-        for level, day, label in (
-            (Level.COMMUNE, dt.date(year, 11, 1), "Phường, xã báo cáo kết quả Phong trào thi đua"),
-            (Level.DISTRICT, dt.date(year, 11, 10), "Quận, huyện tổng hợp báo cáo"),
-        ):
-            deadline_services.deadline_save(
-                actor=admin,
-                plan=plan,
-                data={
-                    "kind": DeadlineKind.REPORT,
-                    "title": "",
-                    "year": year,
-                    "level": level,
-                    "due_on": day,
-                    "label": f"{label} năm {year}",
-                    "remind_days": 7,
-                },
-            )
+        deadline_services.deadline_save(
+            actor=admin,
+            plan=plan,
+            data={
+                "kind": DeadlineKind.REPORT,
+                "title": "",
+                "year": year,
+                "level": Level.COMMUNE,
+                "due_on": dt.date(year, 11, 1),
+                "label": f"Phường, xã báo cáo kết quả Phong trào thi đua năm {year}",
+                "remind_days": 7,
+            },
+        )
     # Commune Cộng đồng học tập dossiers of 2026 by 28/02/2027 and decisions by
     # 31/03/2027 (TT 25/2023, RULES.md §2.5).
     community = [
         (DeadlineKind.DOSSIER, Level.COMMUNE, dt.date(2027, 2, 28), "Hồ sơ đề nghị công nhận"),
-        (DeadlineKind.DECISION, Level.DISTRICT, dt.date(2027, 3, 31), "Hoàn thành công nhận"),
+        (DeadlineKind.DECISION, Level.PROVINCE, dt.date(2027, 3, 31), "Hoàn thành công nhận"),
     ]
     for kind, level, day, label in community:
         deadline_services.deadline_save(
@@ -202,34 +208,34 @@ def _district_11(tenant: Tenant, admin: User, city_plan: Plan) -> Plan:
     return plan
 
 
-def _events(tenant: Tenant, reviewer: User) -> None:
-    district = _unit(tenant, "771")
+def _events(tenant: Tenant, admin: User) -> None:
+    city = _unit(tenant, CITY)
     event_services.event_create(
-        actor=reviewer,
-        unit=district,
+        actor=admin,
+        unit=city,
         kind=EventKind.INTERIM_REVIEW,
         name=(
             "Hội nghị sơ kết giai đoạn 2023 - 2025 Phong trào thi đua xây dựng xã hội học tập "
-            "trên địa bàn Quận 10"
+            "trên địa bàn Thành phố Hồ Chí Minh"
         ),
         starts_on=dt.date(2025, 12, 12),
         ends_on=dt.date(2025, 12, 12),
         reports_due=dt.date(2025, 12, 19),
     )
     week = event_services.lifelong_week_create(
-        actor=reviewer, unit=district, year=2025, reports_due=dt.date(2025, 10, 15)
+        actor=admin, unit=city, year=2026, reports_due=dt.date(2026, 10, 15)
     )
     reports = {
-        "27184": ("Khai mạc Tuần lễ tại nhà văn hóa phường; thi đọc sách thiếu nhi.", 420, 6),
-        "27190": ("Ngày hội đọc sách; tọa đàm “Gia đình học tập”.", 310, 4),
-        "27193": (
+        "27190": ("Khai mạc Tuần lễ tại nhà văn hóa phường; thi đọc sách thiếu nhi.", 420, 6),
+        "27169": ("Ngày hội đọc sách; tọa đàm “Gia đình học tập”.", 310, 4),
+        "27163": (
             "Tuyên truyền qua loa phát thanh khu phố; lớp tin học cho người cao tuổi.",
             150,
             3,
         ),
-        "27199": ("Trao giấy công nhận Gia đình học tập; giao lưu dòng họ khuyến học.", 560, 7),
-        "27202": ("Câu lạc bộ đọc sách; lớp kỹ năng số cho người lao động.", 230, 4),
-        "27187": ("Hội thi tìm hiểu về học tập suốt đời.", 190, 2),
+        "27043": ("Trao giấy công nhận Gia đình học tập; giao lưu dòng họ khuyến học.", 560, 7),
+        "27238": ("Câu lạc bộ đọc sách; lớp kỹ năng số cho người lao động.", 230, 4),
+        "27226": ("Hội thi tìm hiểu về học tập suốt đời.", 190, 2),
     }
     for code, (activities, participants, sessions) in reports.items():
         event_services.event_report_save(
@@ -243,20 +249,20 @@ def _events(tenant: Tenant, reviewer: User) -> None:
 
 
 def _nominations(tenant: Tenant, reviewer: User) -> None:
-    district = _unit(tenant, "771")
-    ward_1 = _unit(tenant, "27184")
-    ward_5 = _unit(tenant, "27199")
+    city = _unit(tenant, CITY)
+    vuon_lai = _unit(tenant, "27190")  # Phường Vườn Lài (ward.q10.p1's ward)
+    dien_hong = _unit(tenant, "27169")
     household = (
-        Household.objects.filter(tenant=tenant, unit__parent=ward_1).order_by("code").first()
+        Household.objects.filter(tenant=tenant, unit__parent=vuon_lai).order_by("code").first()
     )
     approved = nomination_services.nomination_create(
         actor=None,
-        nominating_unit=ward_1,
-        year=2025,
+        nominating_unit=vuon_lai,
+        year=2026,
         nominee_kind=NomineeKind.PERSON,
-        award_form=AwardForm.DISTRICT_COMMENDATION,
+        award_form=AwardForm.PROVINCE_MERIT,
         person_name="Trần Thị Khuyến Học",
-        person_position="Chi hội trưởng Chi hội Khuyến học khu phố 1, Phường 1",
+        person_position="Chi hội trưởng Chi hội Khuyến học khu phố 1, Phường Vườn Lài",
         achievements="Vận động 40 hộ đăng ký “Gia đình học tập”; duy trì tủ sách khu phố. [DỮ LIỆU MẪU]",
     )
     nomination_services.nomination_review(actor=reviewer, nomination=approved)
@@ -264,22 +270,22 @@ def _nominations(tenant: Tenant, reviewer: User) -> None:
     nomination_services.nomination_approve(actor=reviewer, nomination=approved)
     reviewed = nomination_services.nomination_create(
         actor=None,
-        nominating_unit=district,
-        year=2025,
+        nominating_unit=city,
+        year=2026,
         nominee_kind=NomineeKind.UNIT,
-        nominee_unit=ward_5,
-        award_form=AwardForm.DISTRICT_COMMENDATION,
-        achievements="Dẫn đầu Quận 10 về tỷ lệ Gia đình học tập năm 2025. [DỮ LIỆU MẪU]",
+        nominee_unit=dien_hong,
+        award_form=AwardForm.PROVINCE_MERIT,
+        achievements="Phường mới dẫn đầu Thành phố về tỷ lệ Gia đình học tập năm 2026. [DỮ LIỆU MẪU]",
     )
     nomination_services.nomination_review(actor=reviewer, nomination=reviewed)
     if household is not None:
         nomination_services.nomination_create(
             actor=None,
-            nominating_unit=ward_1,
-            year=2025,
+            nominating_unit=vuon_lai,
+            year=2026,
             nominee_kind=NomineeKind.HOUSEHOLD,
             household=household,
-            award_form=AwardForm.DISTRICT_COMMENDATION,
+            award_form=AwardForm.COMMUNE_COMMENDATION,
             achievements="Ba thế hệ cùng tham gia lớp học cộng đồng. [DỮ LIỆU MẪU]",
         )
 
@@ -292,6 +298,6 @@ def seed_campaigns_demo(tenant: Tenant) -> dict[str, int]:
     with transaction.atomic():
         city_plan = _city_plan(tenant, admin)
         _district_11(tenant, admin, city_plan)
-        _events(tenant, reviewer)
+        _events(tenant, admin)
         _nominations(tenant, reviewer)
     return {"plans": Plan.objects.filter(tenant=tenant).count()}

@@ -1,10 +1,14 @@
-"""Demo: two household imports of Phường 1, Quận 10 (DỮ LIỆU MẪU), made by ward.q10.p1.
+"""Demo: two household imports of Phường Vườn Lài (DỮ LIỆU MẪU), made by ward.q10.p1.
+
+Since 01/07/2025 the official's ward is Phường Vườn Lài, the successor of Phường 1
+of Quận 10 (``units/demo/reform.py``); the old ward's khu phố continue under it
+with their codes (``27184-KP03``…).
 
 - "ho-gia-dinh-kp03-bo-sung.xlsx": six households newly settled in Khu phố 3,
   checked and imported (their codes continue the khu phố's numbering, H041…);
 - "ho-gia-dinh-kp04-can-sua.xlsx": five households of Khu phố 4, left "has
   errors" with two of them (an empty head of household; a khu phố code of
-  Phường 8), so the preview screen has something to show.
+  Phường Diên Hồng), so the preview screen has something to show.
 
 They go through the services and the same jobs the screens start, run here
 whether or not a worker listens. Idempotent: a second run changes nothing.
@@ -27,11 +31,14 @@ from spreadsheets.services import import_confirm, import_upload
 from spreadsheets.writers import write_xlsx
 from units.models import AdministrativeUnit, Tenant
 
-WARD_CODE = "27184"  # Phường 1, Quận 10
+WARD_CODE = "27190"  # Phường Vườn Lài (code of the old Phường 2, Quận 10)
+#: The khu phố of the old Phường 1, Quận 10, continued under Phường Vườn Lài.
+NEIGHBOURHOOD_PREFIX = "27184"
 OFFICIAL = "ward.q10.p1"
 APPLIED_FILE = "ho-gia-dinh-kp03-bo-sung.xlsx"
 INVALID_FILE = "ho-gia-dinh-kp04-can-sua.xlsx"
-#: A khu phố of Phường 8: outside Phường 1, so a row naming it is an error.
+#: A khu phố of the old Phường 8, now in Phường Diên Hồng: outside Phường Vườn
+#: Lài, so a row naming it is an error.
 OTHER_WARD_NEIGHBOURHOOD = "27187-KP01"
 
 NEW_IN_KP03 = [
@@ -77,7 +84,7 @@ def seed_import_demo() -> dict[str, int]:
     official = User.objects.filter(username=OFFICIAL).first()
     if tenant is None or official is None:
         return {}
-    ward = AdministrativeUnit.objects.get(tenant=tenant, code=WARD_CODE)
+    ward = AdministrativeUnit.objects.get(tenant=tenant, code=WARD_CODE, valid_to__isnull=True)
     done = set(
         ImportRun.objects.filter(
             tenant=tenant, unit=ward, file_name__in=[APPLIED_FILE, INVALID_FILE]
@@ -85,7 +92,7 @@ def seed_import_demo() -> dict[str, int]:
     )
     created = 0
     if APPLIED_FILE not in done:
-        kp03 = f"{WARD_CODE}-KP03"
+        kp03 = f"{NEIGHBOURHOOD_PREFIX}-KP03"
         rows = [
             [f"{kp03}-H{n:03d}", name, f"{address}, Khu phố 3", members, kp03]
             for n, (name, address, members) in enumerate(NEW_IN_KP03, start=41)
@@ -97,7 +104,7 @@ def seed_import_demo() -> dict[str, int]:
             job_run(run.apply_job_id)
         created += 1
     if INVALID_FILE not in done:
-        kp04 = f"{WARD_CODE}-KP04"
+        kp04 = f"{NEIGHBOURHOOD_PREFIX}-KP04"
         rows = [
             [
                 f"{kp04}-H{n:03d}",

@@ -1,26 +1,36 @@
-"""Demo: a complete 2025 cycle in Quận 10 (DỮ LIỆU MẪU).
+"""Demo: the live 2026 "Gia đình học tập" cycle in the new wards (DỮ LIỆU MẪU).
 
-- ~3,200 households over the 79 khu phố, registered for "Gia đình học tập" 2025
-  and self-assessed under the tenant's demo set (mostly complete, some still
-  being assessed);
-- dossiers in every state: Phường 2 submitted, Phường 4 returned with reasons,
-  Phường 5 reviewed, Phường 6 under review, Phường 7 being prepared; Phường 1
-  (the demo ward official) has its assessments ready and no dossier yet;
-- every ward's own "Cộng đồng học tập" self-assessment (TT 25/2023, levels).
+Today (24/11/2026) TP. Hồ Chí Minh has no districts: since 01/07/2025 its wards sit
+directly under the city (RULES.md §7.2, §8; ``units/demo/reform.py``). The 2026
+cycle therefore runs in the ten successor wards, under the post-reform review
+chain (the wards propose, the city — Sở GD&ĐT — reviews; ``ensure_default_chains``
+after the reform, RULES.md §8 UNCERTAIN and configurable), reviewed by
+``reviewer.q10``, whose district role the reform moved to the city:
 
-The mass of households is written in bulk (one audit event per ward); every
-dossier, review and community assessment goes through the services, so their
-timelines are real. Idempotent: a second run changes nothing.
+- every household of the ten wards (the 3,160 of Quận 10's 79 khu phố, moved to
+  the new wards' khu phố, and Quận 11's and Phú Nhuận's) registered for 2026 and
+  self-assessed (most complete, some still being assessed);
+- dossiers in every state (:data:`DOSSIER_PLAN`): Phường Vườn Lài — the demo ward
+  official's — has its assessments ready and no dossier yet;
+- every new ward's own "Cộng đồng học tập" self-assessment (TT 25/2023, levels),
+  three of them submitted to the city.
+
+The 2023–2025 years stay in the old wards (``recognition/demo/history.py``,
+``recognition/demo/decisions.py``). The mass of households is written in bulk
+(one audit event per ward); every dossier, review and community assessment goes
+through the services, so their timelines are real. Idempotent.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User
 from core.audit import audit_record
@@ -33,95 +43,33 @@ from recognition.models import (
     Registration,
 )
 from recognition.scoring import rule_from_set, score
-from recognition.selectors.subjects import search_text_for
 from recognition.services import assessment as assessment_services
 from recognition.services import dossier as dossier_services
 from recognition.services import review as review_services
-from recognition.services.chain import ensure_default_chains
 from recognition.services.evidence import evidence_upload
 from recognition.services.registration import registration_bulk_create, registration_create
 from recognition.titles import Title
+from units.demo.reform import in_force, new_ward_codes
 from units.models import AdministrativeUnit, Tenant
 
-YEAR = 2025
-HOUSEHOLDS_PER_NEIGHBOURHOOD = 40
-SEED = 2025
+YEAR = 2026
+SEED = 2026
 
-SURNAMES = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Huỳnh",
-    "Phan",
-    "Vũ",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Hồ",
-    "Ngô",
-    "Dương",
-    "Lý",
-]
-MIDDLE = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Đức", "Quốc", "Thu", "Hoàng", "Kim", "Gia"]
-GIVEN = [
-    "An",
-    "Bình",
-    "Châu",
-    "Dũng",
-    "Giang",
-    "Hà",
-    "Hải",
-    "Hạnh",
-    "Hòa",
-    "Hùng",
-    "Khoa",
-    "Lan",
-    "Linh",
-    "Long",
-    "Mai",
-    "Nam",
-    "Nga",
-    "Phúc",
-    "Quân",
-    "Sơn",
-    "Tâm",
-    "Thảo",
-    "Trang",
-    "Tuấn",
-    "Vy",
-    "Yến",
-]
-STREETS = [
-    "Ba Tháng Hai",
-    "Sư Vạn Hạnh",
-    "Thành Thái",
-    "Lý Thường Kiệt",
-    "Nguyễn Tri Phương",
-    "Tô Hiến Thành",
-    "Hòa Hảo",
-    "Ngô Gia Tự",
-    "Lê Hồng Phong",
-    "Nguyễn Chí Thanh",
-    "Cao Thắng",
-    "Hồ Thị Kỷ",
-    "Vĩnh Viễn",
-    "Bà Hạt",
-]
-
-#: Ward code -> what happens to its 2025 family dossier.
+#: New ward code -> what happens to its 2026 family dossier (none: no dossier yet).
 DOSSIER_PLAN = {
-    "27190": "submitted",  # Phường 2
-    "27193": "returned",  # Phường 4
-    "27199": "approved",  # Phường 5
-    "27202": "in_review",  # Phường 6
-    "27196": "draft",  # Phường 7
-    "27187": "approved",  # Phường 8 (reviewed; no decision yet: build one in the demo)
+    "27169": "approved",  # Phường Diên Hồng: reviewed, waiting for a decision (build it)
+    "27163": "in_review",  # Phường Hòa Hưng
+    "27238": "submitted",  # Phường Minh Phụng
+    "27232": "returned",  # Phường Bình Thới
+    "27211": "draft",  # Phường Hòa Bình
+    "27226": "approved",  # Phường Phú Thọ
+    "27043": "approved",  # Phường Đức Nhuận
+    "27058": "submitted",  # Phường Cầu Kiệu
+    "27073": "in_review",  # Phường Phú Nhuận
+    # Phường Vườn Lài (27190): assessments ready, no dossier (ward.q10.p1 builds it).
 }
-#: Wards whose own community dossier (TT 25/2023) is sent to the district.
-COMMUNITY_SUBMITTED = {"27190", "27199", "27178"}
+#: Wards whose own community dossier (TT 25/2023) is sent to the city.
+COMMUNITY_SUBMITTED = {"27169", "27163", "27043"}
 
 # A minimal, valid one-page PDF used as demo evidence.
 DEMO_PDF = (
@@ -132,38 +80,27 @@ DEMO_PDF = (
 )
 
 
-def _name(rng: random.Random) -> str:
-    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+def ward_households(tenant: Tenant, ward: AdministrativeUnit) -> Any:
+    """The households living in ``ward`` or its khu phố."""
+    return Household.objects.filter(tenant=tenant).filter(Q(unit=ward) | Q(unit__parent=ward))
 
 
-def _households(tenant: Tenant, district: AdministrativeUnit, rng: random.Random) -> None:
-    rows = []
-    for kp in AdministrativeUnit.objects.filter(
-        parent__parent=district, level="neighbourhood"
-    ).order_by("code"):
-        for n in range(1, HOUSEHOLDS_PER_NEIGHBOURHOOD + 1):
-            household = Household(
-                tenant=tenant,
-                unit=kp,
-                code=f"{kp.code}-H{n:03d}",
-                head_name=_name(rng),
-                address=f"{rng.randint(1, 450)} {rng.choice(STREETS)}, {kp.name}",
-                member_count=rng.randint(2, 7),
-            )
-            household.search_text = search_text_for("household", household)
-            rows.append(household)
-    Household.objects.bulk_create(rows, batch_size=1000)
-
-
-def _family_assessments(
-    tenant: Tenant, ward: AdministrativeUnit, criteria_set: Any, rng: random.Random
+def family_assessments(
+    tenant: Tenant,
+    ward: AdministrativeUnit,
+    criteria_set: Any,
+    rng: random.Random,
+    *,
+    year: int = YEAR,
+    drafts: bool = True,
 ) -> None:
-    """Bulk self-assessments of the ward's registered households."""
+    """Bulk self-assessments of the ward's registered households (with ``drafts``,
+    about one in eight still being assessed)."""
     rule = rule_from_set(criteria_set)
     indicators = list(rule.indicators)
     registrations = list(
         Registration.objects.filter(
-            proposing_unit=ward, title=Title.FAMILY, year=YEAR, assessment__isnull=True
+            proposing_unit=ward, title=Title.FAMILY, year=year, assessment__isnull=True
         )
     )
     assessments, values_of = [], {}
@@ -173,7 +110,7 @@ def _family_assessments(
             ind.key: Decimal(rng.randint(8 if strong else 5, 10) if ind.max_points == 10 else 0)
             for ind in indicators
         }
-        draft = rng.random() < 0.12
+        draft = drafts and rng.random() < 0.12
         if draft:  # still being assessed: the last criterion not scored yet
             for ind in indicators[-2:]:
                 values[ind.key] = None
@@ -205,13 +142,22 @@ def _family_assessments(
         obj=ward,
         tenant=tenant,
         unit=ward,
-        after={"title": Title.FAMILY, "year": YEAR, "assessments": len(assessments)},
+        after={"title": Title.FAMILY, "year": year, "assessments": len(assessments)},
     )
 
 
-def _family_dossier(ward: AdministrativeUnit, plan: str, reviewer: User) -> None:
+def family_dossier(
+    ward: AdministrativeUnit,
+    plan: str,
+    reviewer: User,
+    *,
+    year: int = YEAR,
+    on: dt.date | None = None,
+) -> None:
+    """The ward's family dossier of ``year`` brought to ``plan``'s state (``on``:
+    the day it is opened, which picks the review chain in force)."""
     dossier = dossier_services.dossier_for(
-        actor=None, proposing_unit=ward, title=Title.FAMILY, year=YEAR
+        actor=None, proposing_unit=ward, title=Title.FAMILY, year=year, on=on
     )
     dossier_services.dossier_add_ready(actor=None, dossier=dossier)
     if plan == "draft":
@@ -232,12 +178,12 @@ def _family_dossier(ward: AdministrativeUnit, plan: str, reviewer: User) -> None
         review_services.item_return(
             actor=reviewer,
             item=items[0],
-            reason="Thiếu minh chứng kết quả học tập của trẻ em (chỉ số 1.2); đề nghị bổ sung học bạ năm học 2024–2025.",
+            reason="Thiếu minh chứng kết quả học tập của trẻ em (chỉ số 1.2); đề nghị bổ sung học bạ năm học 2025–2026.",
         )
         review_services.item_return(
             actor=reviewer,
             item=items[1],
-            reason="Điểm chỉ số 4.2 chưa khớp: gia đình chưa có quyết định công nhận “Gia đình văn hóa” năm 2025.",
+            reason="Điểm chỉ số 4.2 chưa khớp: gia đình chưa có quyết định công nhận “Gia đình văn hóa” năm 2026.",
         )
         review_services.items_decide(
             actor=reviewer,
@@ -302,26 +248,26 @@ def _community(
 
 @transaction.atomic
 def seed_cycle_demo(tenant: Tenant) -> dict[str, int]:
-    """Load the 2025 Quận 10 cycle into ``tenant`` (the HCMC demo tenant)."""
+    """Load the live 2026 cycle into the new wards of ``tenant`` (the HCMC demo
+    tenant, after the reform plan)."""
     sets = ensure_demo_sets(tenant)
-    ensure_default_chains(tenant)
-    district = AdministrativeUnit.objects.get(tenant=tenant, code="771")
-    if Household.objects.filter(tenant=tenant, unit__parent__parent=district).exists():
+    wards = [in_force(tenant, code) for code in new_ward_codes()]
+    if Registration.objects.filter(
+        tenant=tenant, year=YEAR, title=Title.FAMILY, proposing_unit__in=wards
+    ).exists():
         return {"households": Household.objects.filter(tenant=tenant).count()}
     rng = random.Random(SEED)  # noqa: S311 — reproducible demo data, not security
     reviewer = User.objects.get(username="reviewer.q10")
-    _households(tenant, district, rng)
-    wards = list(AdministrativeUnit.objects.filter(parent=district).order_by("sort_name"))
     for ward in wards:
         registration_bulk_create(
             actor=None,
             title=Title.FAMILY,
             year=YEAR,
-            subjects=Household.objects.filter(tenant=tenant, unit__parent=ward),
+            subjects=ward_households(tenant, ward),
         )
-        _family_assessments(tenant, ward, sets["family"], rng)
+        family_assessments(tenant, ward, sets["family"], rng)
     for ward in wards:
         if ward.code in DOSSIER_PLAN:
-            _family_dossier(ward, DOSSIER_PLAN[ward.code], reviewer)
+            family_dossier(ward, DOSSIER_PLAN[ward.code], reviewer)
         _community(ward, sets["community"], reviewer, rng)
     return {"households": Household.objects.filter(tenant=tenant).count()}

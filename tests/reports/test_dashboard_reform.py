@@ -25,6 +25,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db.models import Q
 from django.urls import reverse
 
 from recognition.models import AssessmentStatus, Household, Registration
@@ -267,38 +268,43 @@ def test_cache_key_and_fingerprint_differ_by_view(cast: Cast, reform: dict[str, 
 
 
 def test_demo_reform_gives_a_continuous_mapped_trend() -> None:
-    from units.demo.reform import HOUSEHOLDS_PER_WARD, MERGES, seed_reform_demo
-    from units.demo.seed import seed_demo
-    from units.models import Tenant
-    from units.reorganisation.models import Reorganisation
+    """The demo's history sits in the old wards of the three districts; mapped onto
+    today's units, each new ward's trend runs 2023 → 2025 without a break."""
+    from recognition.demo.history import seed_history_demo
+    from units.demo.reform import MERGES, apply_reform
+    from units.demo.seed import seed_base
 
-    seed_demo(with_cycle=False)
-    tenant = Tenant.objects.get(slug="hcm")
-    result = seed_reform_demo(tenant)
-    assert result["units_closed"] == 13 and result["units_created"] == 3
-    assert result["households"] == 13 * HOUSEHOLDS_PER_WARD
-    units = AdministrativeUnit.objects.count()
-    assert seed_reform_demo(tenant) == result  # idempotent
-    assert AdministrativeUnit.objects.count() == units
-    assert Reorganisation.objects.get(tenant=tenant).legal_basis.startswith("Nghị quyết 1685")
-
-    code, name, sources = MERGES[0]
-    ward = AdministrativeUnit.objects.get(tenant=tenant, code=code, valid_to__isnull=True)
-    assert ward.name == name
-    size = len(sources) * HOUSEHOLDS_PER_WARD
-    mapped = dashboard_for_unit(
-        unit=ward, title=Title.FAMILY, year=2026, today=TODAY, mode=MODE_MAPPED
-    )
-    trend = {p.year: p.figures for p in mapped.trend}
-    for year in (2023, 2024, 2025, 2026):
-        assert trend[year].registered == size, year
-        assert trend[year].eligible_base == size
-        assert 0 < trend[year].recognised < size
-    then = dashboard_for_unit(unit=ward, title=Title.FAMILY, year=2026, today=TODAY)
-    assert [p.figures.registered for p in then.trend][1:] == [0, 0, 0, size]
-    # The old wards keep their history under the district, as they were then.
+    tenant = seed_base()["hcm"]
+    seed_history_demo(tenant)
+    apply_reform(tenant)
+    city = AdministrativeUnit.objects.get(tenant=tenant, code="79")
+    for code, name, sources in MERGES:
+        ward = AdministrativeUnit.objects.get(tenant=tenant, code=code, valid_to__isnull=True)
+        assert ward.name == name and ward.parent_id == city.pk
+        size = (
+            Household.objects.filter(tenant=tenant)
+            .filter(Q(unit=ward) | Q(unit__parent=ward))
+            .count()
+        )
+        assert size > 0
+        mapped = dashboard_for_unit(
+            unit=ward, title=Title.FAMILY, year=2026, today=TODAY, mode=MODE_MAPPED
+        )
+        trend = {p.year: p.figures for p in mapped.trend}
+        # Phường 5 (Quận 10, into Vườn Lài) has its 2025 through the decision demo.
+        years = (2023, 2024) if "27199" in sources else (2023, 2024, 2025)
+        for year in years:
+            assert trend[year].registered == size, (name, year)
+            assert 0 < trend[year].recognised < size
+        then = dashboard_for_unit(unit=ward, title=Title.FAMILY, year=2026, today=TODAY)
+        assert [p.figures.registered for p in then.trend][1:4] == [0, 0, 0]
+    # The old wards keep their history under their district, as they were then.
     district = AdministrativeUnit.objects.get(tenant=tenant, code="768")
     old = dashboard_for_unit(unit=district, title=Title.FAMILY, year=2024, today=TODAY)
     closed = [r for r in old.children if r.unit.valid_to is not None]
     assert len(closed) == 13
-    assert all(r.figures.registered == HOUSEHOLDS_PER_WARD for r in closed)
+    assert all(r.figures.registered == 12 for r in closed)
+    # And the city, as it was in 2024, shows its three districts.
+    then = dashboard_for_unit(unit=city, title=Title.FAMILY, year=2024, today=TODAY)
+    districts = {r.unit.name: r.figures.registered for r in then.children if r.figures.registered}
+    assert districts == {"Quận 10": 3160, "Quận 11": 16 * 12, "Quận Phú Nhuận": 13 * 12}

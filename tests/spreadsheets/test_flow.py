@@ -297,7 +297,10 @@ def test_the_demo_imports(db: None, django_capture_on_commit_callbacks: Any) -> 
         assert seed_import_demo() == {"imports": 2}
     applied = ImportRun.objects.get(file_name=APPLIED_FILE)
     assert applied.status == ImportStatus.APPLIED and applied.counts["new"] == 6
-    assert Household.objects.filter(code="27184-KP03-H041", unit__code="27184-KP03").exists()
+    # Phường 1's Khu phố 3, continued under Phường Vườn Lài since 01/07/2025.
+    imported = Household.objects.get(code="27184-KP03-H041")
+    assert imported.unit.code == "27184-KP03" and imported.unit.valid_to is None
+    assert imported.unit.parent is not None and imported.unit.parent.name == "Phường Vườn Lài"
     invalid = ImportRun.objects.get(file_name=INVALID_FILE)
     assert invalid.status == ImportStatus.INVALID and invalid.error_count == 2
     assert [(e["row"], e["column"][:6]) for e in invalid.errors] == [(3, "Chủ hộ"), (5, "Mã khu")]

@@ -1,36 +1,44 @@
-"""Demo of the 2025 administrative reorganisation (issue 9 §6) in the HCMC tenant.
+"""The demo's 2025 administrative reorganisation (issue 9 §6): TP. Hồ Chí Minh goes two-tier.
 
-Quận Phú Nhuận carries its families' history under the three-tier tree (2023,
-2024 and 2025 registrations and recognitions in its thirteen old wards), then a
-reorganisation plan built and applied through the engine's services
-(``reorganisation_create``, ``steps_add``, ``reorganisation_apply``) merges the
-thirteen wards into three successor wards from 01/07/2025 ("Nghị quyết
-1685/NQ-UBTVQH15 ngày 16/6/2025"), and 2026 continues in the new wards. The
-dashboard in "mapped onto today's units" mode shows each new ward's trend
-continuous from 2023 to 2026; "as the units were then" shows the old wards.
+One plan, built and applied through the engine's services (``reorganisation_create``,
+``steps_add``, ``reorganisation_apply`` with ``abolish_level="district"``,
+``role_reassignment_resolve``), reorganises the whole demo tenant from 01/07/2025
+("Nghị quyết 1685/NQ-UBTVQH15 ngày 16/6/2025", RULES.md §7.2, §8):
 
-Choices, and why:
+- Quận 10's 14 wards merge into Phường Diên Hồng, Vườn Lài and Hòa Hưng;
+- Quận 11's 16 wards into Phường Minh Phụng, Bình Thới, Hòa Bình and Phú Thọ;
+- Quận Phú Nhuận's 13 wards into Phường Đức Nhuận, Cầu Kiệu and Phú Nhuận;
+- the three districts close on 30/06/2025 without successor (the district level
+  ends), the ten new wards sit directly under the city, Quận 10's 79 khu phố are
+  continued under the new wards (same codes), and every subject moves with them.
 
-- **The ward mapping is illustrative, not the official list** of Nghị quyết
-  1685/NQ-UBTVQH15 (the names Đức Nhuận, Cầu Kiệu and Phú Nhuận are the new
-  wards' names; which old wards went where, and the codes, are simplified: each
-  new ward reuses the code of one of the wards it merges, as RULES §7.2 allows).
-- **Phú Nhuận, not Quận 10**: the demo's 2025 cycle (Phường 5's decision
-  01/QĐ-UBND, Phường 8 awaiting a decision, Phường 1's imports) and the browser
-  journeys of ``ward.q10.p1``/``reviewer.q10`` run in Quận 10's wards; closing
-  them on 30/06/2025 would move their users and open registrations. Quận 11's
-  wards are used by the reorganisation screens' own journey.
-- **The district level stays**: ``abolish_level="district"`` needs every
-  district of the tenant closed by the plan (the engine lists
-  ``abolished_level_not_closed`` otherwise), and Quận 10 and Quận 11 must stay,
-  so the new wards are placed under Quận Phú Nhuận (a commune directly under
-  the city is refused while the district level is in use).
-- The history of 2023–2025 is generated in bulk (registrations and their
-  recognised or approved assessments, like the cycle demo's bulk writes): a few
-  hundred rows, enough for the trend. Everything of 2025 is decided before the
-  plan, so it stays with the old wards (paths are history).
+Paths are history: the old wards and districts keep their place in the tree,
+with what was decided under them (the 2023–2025 registrations, Quận 10's 2025
+decision 01/QĐ-UBND). The roles move as the engine moves them: a ward
+official's role follows the ward into its successor; the district reviewer's
+role is flagged ("abolished") and resolved here to the city, because after the
+reform the city (Sở GD&ĐT) reviews the wards' dossiers (see :data:`REVIEWER_AFTER`).
 
-Idempotent: a tenant that already has the plan is left as it is.
+Sources, and what is simplified:
+
+- **Membership, SEEN** in Nghị quyết 1685/NQ-UBTVQH15, Điều 1 khoản 25–31 and
+  53–55 (text of the resolution as published in the open dataset dvhcvn/20250701,
+  ``input/docs/1685_NQ-UBTVQH15.md``, RULES.md §7.3); **codes, SEEN** in Cục
+  Thống kê công văn 1027/CTK-CSCL (25/6/2025), Phụ lục I: each new ward reuses the
+  5-digit code of one of the wards it merges (RULES.md §7.2).
+- **UNCERTAIN (illustrative):** the demo's units are the official list of
+  01/02/2024 (``units.json``), which still has wards merged in the 2024 round
+  (effective 01/01/2025) that the 2025 resolution no longer names: Quận 10's
+  Phường 5, 7 and 11, Quận 11's Phường 2, 4, 6, 9, 12 and 13, Phú Nhuận's
+  Phường 3 and 17. The demo puts each into a plausible successor (marked
+  ``UNCERTAIN`` in :data:`MERGES`; for Quận 11's Phường 9 and 13, the wards whose
+  codes the new Bình Thới and Phú Thọ reuse).
+- **Simplified:** the resolution splits Phường 14 (Quận 10), Phường 8 (Quận 11)
+  and Phường 15 (Phú Nhuận) between two new wards; the demo merges each whole
+  into the first one named (a ward split needs its khu phố, which those wards
+  do not have in the demo).
+
+Idempotent: a tenant whose plan is applied is left as it is.
 """
 
 from __future__ import annotations
@@ -40,99 +48,87 @@ from typing import Any
 
 from django.db import transaction
 
-from recognition.models import Assessment, AssessmentStatus, Household, Registration
-from recognition.titles import SubjectKind, Title
+from units.levels import Level
 from units.models import AdministrativeUnit, Tenant
 from units.reorganisation import services as reorg
-from units.reorganisation.models import Reorganisation, ReorganisationStatus
+from units.reorganisation.models import (
+    Reorganisation,
+    ReorganisationStatus,
+    RoleReassignment,
+)
 from units.reorganisation.services import StepInput, TargetInput
 
-PLAN_NAME = "Sắp xếp đơn vị hành chính cấp xã Quận Phú Nhuận năm 2025"
+PLAN_NAME = "Sắp xếp đơn vị hành chính cấp xã Thành phố Hồ Chí Minh năm 2025"
 LEGAL_BASIS = "Nghị quyết 1685/NQ-UBTVQH15 ngày 16/6/2025"
 EFFECTIVE_ON = dt.date(2025, 7, 1)
-DISTRICT_CODE = "768"  # Quận Phú Nhuận
-#: New ward (code reused from one of its sources, name) -> the old wards' codes.
-#: Illustrative, not the official list (see the module docstring).
+#: The districts the plan closes (the district level ends with them).
+DISTRICTS = {"771": "Quận 10", "772": "Quận 11", "768": "Quận Phú Nhuận"}
+CITY_CODE = "79"
+
+#: New ward (official code, name) -> the old wards' codes it merges, per district.
 MERGES: list[tuple[str, str, list[str]]] = [
-    ("27043", "Phường Đức Nhuận", ["27043", "27046", "27049"]),  # P.4, P.5, P.9
-    ("27058", "Phường Cầu Kiệu", ["27058", "27061", "27052", "27067"]),  # P.1, P.2, P.7, P.15
-    ("27064", "Phường Phú Nhuận", ["27055", "27064", "27070", "27073", "27085", "27076"]),
+    # Quận 10 (NQ 1685 khoản 25–27).
+    # Diên Hồng: P.6, P.8, P.14 (part; whole here); P.7 UNCERTAIN.
+    ("27169", "Phường Diên Hồng", ["27202", "27187", "27169", "27196"]),
+    # Vườn Lài: P.1, P.2, P.4, P.9, P.10; P.5 and P.11 UNCERTAIN.
+    ("27190", "Phường Vườn Lài", ["27184", "27190", "27193", "27181", "27178", "27199", "27175"]),
+    # Hòa Hưng: P.12, P.13, P.15 (and the rest of P.14).
+    ("27163", "Phường Hòa Hưng", ["27172", "27166", "27163"]),
+    # Quận 11 (khoản 28–31).
+    # Minh Phụng: P.1, P.7, P.16; P.2 and P.4 UNCERTAIN.
+    ("27238", "Phường Minh Phụng", ["27247", "27238", "27253", "27250", "27244"]),
+    # Bình Thới: P.3, P.10, P.8 (part; whole here); P.9 UNCERTAIN (its code is reused).
+    ("27232", "Phường Bình Thới", ["27220", "27223", "27229", "27232"]),
+    # Hòa Bình: P.5, P.14; P.6 UNCERTAIN.
+    ("27211", "Phường Hòa Bình", ["27211", "27214", "27241"]),
+    # Phú Thọ: P.11, P.15 (and the rest of P.8); P.13 (its code) and P.12 UNCERTAIN.
+    ("27226", "Phường Phú Thọ", ["27217", "27208", "27226", "27235"]),
+    # Quận Phú Nhuận (khoản 53–55).
+    # Đức Nhuận: P.4, P.5, P.9.
+    ("27043", "Phường Đức Nhuận", ["27043", "27046", "27049"]),
+    # Cầu Kiệu: P.1, P.2, P.7, P.15 (part; whole here).
+    ("27058", "Phường Cầu Kiệu", ["27058", "27061", "27052", "27067"]),
+    # Phú Nhuận: P.8, P.10, P.11, P.13; P.3 and P.17 UNCERTAIN.
+    ("27073", "Phường Phú Nhuận", ["27064", "27070", "27073", "27085", "27055", "27076"]),
 ]
-HOUSEHOLDS_PER_WARD = 12
-#: Share of the households recognised each year ("Gia đình học tập").
-RECOGNISED_SHARE = {2023: 0.40, 2024: 0.55, 2025: 0.65, 2026: 0.70}
-PAST_YEARS = (2023, 2024, 2025)
-NEW_YEAR = 2026
+
+#: Who reviews after the reform (RULES.md §8: UNCERTAIN, configurable per tenant in
+#: the review chains): the wards propose, the city (Sở GD&ĐT) reviews, the ward's
+#: chairman recognises families; commune "Cộng đồng học tập" is recognised at the
+#: city, its authority left for the administrator (``ensure_default_chains``).
+#: The district reviewer's flagged role is therefore resolved to the city.
+REVIEWER_AFTER = {"reviewer.q10": CITY_CODE}
 
 
-def _households(tenant: Tenant, wards: list[AdministrativeUnit]) -> None:
-    rows = [
-        Household(
-            tenant=tenant,
-            unit=ward,
-            code=f"{ward.code}-H{n:03d}",
-            head_name=f"Hộ gia đình {ward.name} số {n}",
-            address=f"{n} Phan Đăng Lưu, {ward.name}, Quận Phú Nhuận",
-            member_count=3 + n % 4,
+def applied_plan(tenant: Tenant) -> Reorganisation | None:
+    return Reorganisation.objects.filter(
+        tenant=tenant, name=PLAN_NAME, status=ReorganisationStatus.APPLIED
+    ).first()
+
+
+def in_force(tenant: Tenant, code: str) -> AdministrativeUnit:
+    """The unit of ``code`` in force today (codes are reused across the reform)."""
+    return AdministrativeUnit.objects.get(tenant=tenant, code=code, valid_to__isnull=True)
+
+
+def new_ward_codes() -> list[str]:
+    return [code for code, _name, _sources in MERGES]
+
+
+def _plan(tenant: Tenant) -> Reorganisation:
+    wards = {
+        u.code: u
+        for u in AdministrativeUnit.objects.filter(
+            tenant=tenant, parent__code__in=list(DISTRICTS), valid_to=None, level=Level.COMMUNE
         )
-        for ward in wards
-        for n in range(1, HOUSEHOLDS_PER_WARD + 1)
-    ]
-    Household.objects.bulk_create(rows, batch_size=1000)
-
-
-def _year_of_history(
-    *, tenant: Tenant, year: int, criteria_set: Any, units_by_ward: dict[int, AdministrativeUnit]
-) -> None:
-    """Register every household of the wards for ``year``; a share recognised,
-    the rest approved (decided: they stay with their ward)."""
-    households = list(
-        Household.objects.filter(tenant=tenant, unit_id__in=list(units_by_ward)).order_by("pk")
-    )
-    registrations = Registration.objects.bulk_create(
-        [
-            Registration(
-                tenant=tenant,
-                unit_id=h.unit_id,
-                proposing_unit=units_by_ward[h.unit_id],
-                title=Title.FAMILY,
-                year=year,
-                subject_kind=SubjectKind.HOUSEHOLD,
-                household=h,
-            )
-            for h in households
-        ],
-        batch_size=1000,
-    )
-    share = RECOGNISED_SHARE[year]
-    # Evenly spread: the i-th registration is recognised when the running share
-    # crosses a whole number (exactly ``share`` of each ward, rounded down).
-    Assessment.objects.bulk_create(
-        [
-            Assessment(
-                tenant=tenant,
-                unit_id=r.unit_id,
-                registration=r,
-                criteria_set=criteria_set,
-                status=AssessmentStatus.RECOGNISED
-                if int((i + 1) * share) > int(i * share)
-                else AssessmentStatus.APPROVED,
-                self_passed=True,
-            )
-            for i, r in enumerate(registrations)
-        ],
-        batch_size=1000,
-    )
-
-
-def _plan(tenant: Tenant, district: AdministrativeUnit) -> Reorganisation:
-    wards = {u.code: u for u in AdministrativeUnit.objects.filter(parent=district, valid_to=None)}
+    }
     plan = reorg.reorganisation_create(
         actor=None,
         tenant=tenant,
         name=PLAN_NAME,
         effective_on=EFFECTIVE_ON,
         legal_basis=LEGAL_BASIS,
+        abolish_level=Level.DISTRICT,
     )
     reorg.steps_add(
         actor=None,
@@ -141,7 +137,8 @@ def _plan(tenant: Tenant, district: AdministrativeUnit) -> Reorganisation:
             StepInput(
                 kind="merge",
                 sources=[wards[code] for code in sources],
-                targets=[TargetInput(code=code, name=name, kind="phuong", parent=district)],
+                # No parent: the nearest surviving ancestor, the city.
+                targets=[TargetInput(code=code, name=name, kind="phuong")],
             )
             for code, name, sources in MERGES
         ],
@@ -153,32 +150,35 @@ def _plan(tenant: Tenant, district: AdministrativeUnit) -> Reorganisation:
     return reorg.reorganisation_apply(actor=None, plan=plan, expected_version=plan.version)
 
 
-@transaction.atomic
-def seed_reform_demo(tenant: Tenant) -> dict[str, Any]:
-    """History under the old wards, the applied plan, 2026 in the new wards,
-    rollups rebuilt. Returns the plan's result counts."""
-    from recognition.demo.sets import ensure_demo_sets
-    from reports.services import rollups_rebuild
+def _resolve_roles(tenant: Tenant, plan: Reorganisation) -> int:
+    """Resolve the roles the engine flagged (the district reviewer's) as
+    :data:`REVIEWER_AFTER` says; an unexpected flag is a bug in the demo."""
+    resolved = 0
+    for flag in RoleReassignment.objects.filter(plan=plan, resolved_at__isnull=True).select_related(
+        "user"
+    ):
+        code = REVIEWER_AFTER.get(flag.user.username)
+        if code is None:
+            raise RuntimeError(f"Unexpected flagged role: {flag.user.username} ({flag.reason})")
+        reorg.role_reassignment_resolve(
+            actor=None, reassignment=flag, units=[in_force(tenant, code)]
+        )
+        resolved += 1
+    return resolved
 
-    done = Reorganisation.objects.filter(
-        tenant=tenant, name=PLAN_NAME, status=ReorganisationStatus.APPLIED
-    ).first()
+
+@transaction.atomic
+def apply_reform(tenant: Tenant) -> dict[str, Any]:
+    """Apply the plan once, resolve the flagged roles, give the tenant its review
+    chains of both periods. Returns the plan's result counts."""
+    from recognition.services.chain import ensure_default_chains
+
+    done = applied_plan(tenant)
     if done is not None:
         return dict(done.result)
-    district = AdministrativeUnit.objects.get(tenant=tenant, code=DISTRICT_CODE, valid_to=None)
-    old_wards = list(AdministrativeUnit.objects.filter(parent=district, valid_to=None))
-    family_set = ensure_demo_sets(tenant)["family"]
-    _households(tenant, old_wards)
-    by_ward = {w.pk: w for w in old_wards}
-    for year in PAST_YEARS:
-        _year_of_history(tenant=tenant, year=year, criteria_set=family_set, units_by_ward=by_ward)
-    plan = _plan(tenant, district)
-    new_wards = {
-        w.pk: w
-        for w in AdministrativeUnit.objects.filter(
-            tenant=tenant, succession_in__predecessor__in=old_wards
-        ).distinct()
-    }
-    _year_of_history(tenant=tenant, year=NEW_YEAR, criteria_set=family_set, units_by_ward=new_wards)
-    rollups_rebuild(tenant=tenant)
-    return dict(plan.result)
+    plan = _plan(tenant)
+    resolved = _resolve_roles(tenant, plan)
+    # The district level ended on 30/06/2025: the default chains get both periods
+    # (district reviews until then, the city from 01/07/2025; RULES.md §8).
+    ensure_default_chains(tenant)
+    return {**plan.result, "roles_resolved": resolved}
