@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from core.api_jobs import JobOut
+from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from core.models import Job
 from recognition.api.dossier import UnitRef

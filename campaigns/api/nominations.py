@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from campaigns.models import AwardForm, Nomination, NominationStatus, NomineeKind
 from campaigns.selectors.nominations import (
@@ -26,6 +26,7 @@ from campaigns.selectors.nominations import (
     nominations_for_user,
 )
 from campaigns.services import nominations as services
+from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from recognition.api.dossier import UnitRef
 from recognition.models import Household, Organisation

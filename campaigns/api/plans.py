@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from campaigns.documents import pdf_file_name, render_plan_pdf
 from campaigns.models import Deadline, Phase, Plan, PlanSection, ReviewKind, Target, TargetKind
@@ -36,6 +36,7 @@ from campaigns.selectors.plans import (
 )
 from campaigns.services import plans as services
 from campaigns.views.plans import may_plan
+from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from recognition.api.dossier import UnitRef
 from recognition.titles import Title

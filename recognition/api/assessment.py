@@ -15,8 +15,9 @@ from django.http import Http404
 from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from recognition.models import Assessment, AssessmentStatus, Evidence
 from recognition.selectors.assessment import (

@@ -12,8 +12,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from core.api_pagination import PageNumberPagination
 from recognition.models import CriteriaSet, ScoringMethod, SetStatus
 from recognition.selectors.criteria import (
     criteria_sets_for_user,

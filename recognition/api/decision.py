@@ -19,9 +19,10 @@ from django.http import FileResponse, Http404
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from core.api_jobs import JobOut
+from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from core.models import Job
 from core.selectors import jobs_for_object

@@ -15,8 +15,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from recognition.exceptions import DossierError
 from recognition.models import Assessment, Dossier, DossierStatus, Indicator

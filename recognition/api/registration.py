@@ -14,8 +14,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from core.api_pagination import PageNumberPagination
 from recognition.models import Registration, RegistrationStatus
 from recognition.selectors.registration import (
     candidate_kind,
