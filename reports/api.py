@@ -16,16 +16,17 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from campaigns.models import Phase
 from campaigns.selectors.plans import plans_for_user
 from core.api_jobs import JobOut
+from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from core.models import Job
 from recognition.api.dossier import UnitRef
 from reports import report_services as services
-from reports.report_models import Report, ReportKind, ReportStatus
+from reports.report_models import Report, ReportKind, ReportStatus, ReportView
 from reports.report_views import report_file_response
 from units.selectors import get_unit_for_user, require_write
 
@@ -45,6 +46,8 @@ class ReportOut(Schema):
     plan_id: uuid.UUID | None
     phase_id: int | None
     status: ReportStatus
+    #: "then" (the units as they were) or "mapped" (onto today's units).
+    view: ReportView
     version: int
     built: bool
     pdf_available: bool
@@ -94,6 +97,9 @@ class ReportIn(Schema):
     year: int | None = None
     plan: uuid.UUID | None = None
     phase: int | None = None
+    #: "then": the units as they were in the report's year; "mapped": their
+    #: figures added to the units in force today (a unit in force today only).
+    view: ReportView = ReportView.THEN
 
 
 class ReportUpdateIn(Schema):
@@ -168,6 +174,7 @@ def create_report(request: AuthedRequest, payload: ReportIn) -> Status[Report]:
         year=payload.year,
         plan=plan,
         phase=phase,
+        view=payload.view,
     )
     return Status(201, _fresh(report))
 

@@ -7,6 +7,10 @@ I., II., … and then one statistical table per title (every child unit, a
 totals row), the signature and nơi nhận. WeasyPrint with the bundled fonts,
 stylesheet and process-wide lock of the decisions.
 
+Under the heading both say which units the figures are shown under
+(``Report.view``: as they were then, or mapped onto today's units on the
+build's date; :mod:`reports.report_mapped`).
+
 The XLSX has a summary sheet and one sheet per title: every child unit, the
 totals row, counts stored as numbers (thousands format) and rates as numbers.
 Both render from the ``figures`` dict of :func:`reports.report_services.report_figures`.
@@ -33,6 +37,7 @@ from recognition.documents.snapshot import (
     recipient_lines,
     signature_lines,
 )
+from reports.report_mapped import view_line
 from reports.report_models import Report
 from reports.report_services import NO_DATA, format_rate, report_heading
 
@@ -58,6 +63,11 @@ def _verdict(met: bool | None) -> str:
 
 def _agency(report: Report) -> str:
     return f"ỦY BAN NHÂN DÂN\n{nfc(report.unit.name).upper()}"
+
+
+def _view_line(report: Report, figures: dict[str, Any]) -> str:
+    """Which units the figures are shown under (the build's, else the report's)."""
+    return figures.get("view_line") or view_line(report.view, figures.get("mapped_on"))
 
 
 def report_context(report: Report, figures: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +106,7 @@ def report_context(report: Report, figures: dict[str, Any]) -> dict[str, Any]:
         "reference": "/BC-UBND",
         "place_date": place_date_line(nfc(report.unit.name), finalised_on),
         "heading": report_heading(report),
+        "view_line": _view_line(report, figures),
         "unit": nfc(report.unit.name),
         "sections": sections,
         "tables_heading": f"{roman(start + 1)}. BIỂU THỐNG KÊ",
@@ -166,7 +177,9 @@ def render_report_xlsx(report: Report, figures: dict[str, Any]) -> bytes:
     summary["A1"] = f"BÁO CÁO {heading}".upper()
     summary["A1"].font = Font(bold=True, size=12)
     summary["A2"] = nfc(report.unit.name)
-    row = 4
+    summary["A3"] = _view_line(report, figures)
+    summary["A3"].font = Font(italic=True)
+    row = 5
     if not figures.get("has_data"):
         summary.cell(row=row, column=1, value=f"{NO_DATA} năm {figures.get('year', report.year)}.")
         row += 2
@@ -184,7 +197,7 @@ def render_report_xlsx(report: Report, figures: dict[str, Any]) -> bytes:
         sheet = workbook.create_sheet(title["label"][:31])
         sheet["A1"] = f"{title['label']} năm {figures['year']}".upper()
         sheet["A1"].font = Font(bold=True, size=12)
-        sheet["A2"] = f"{nfc(report.unit.name)} — {heading}"
+        sheet["A2"] = f"{nfc(report.unit.name)} — {heading} ({_view_line(report, figures)})"
         for c, header in enumerate(HEADERS, start=1):
             cell = sheet.cell(row=4, column=c, value=header)
             cell.font = Font(bold=True)

@@ -37,6 +37,15 @@ class ReportOrigin(models.TextChoices):
     SCHEDULE = "schedule", _("Scheduled from the campaign's milestones")
 
 
+class ReportView(models.TextChoices):
+    """Across an administrative reorganisation, as the dashboard's view switch
+    (issue 9 §3): the units as they were in the report's year, or the past
+    figures mapped onto the units in force today."""
+
+    THEN = "then", _("As the units were then")
+    MAPPED = "mapped", _("Mapped onto today's units")
+
+
 def report_file_path(instance: Report, filename: str) -> str:
     return f"reports/{instance.tenant_id}/{instance.public_id.hex}/{filename}"
 
@@ -73,6 +82,16 @@ class Report(models.Model):
     )
     origin = models.CharField(
         max_length=12, choices=ReportOrigin.choices, default=ReportOrigin.MANUAL
+    )
+    view = models.CharField(
+        _("units"),
+        max_length=8,
+        choices=ReportView.choices,
+        default=ReportView.THEN,
+        help_text=_(
+            "Across an administrative reorganisation: the units as they were in the "
+            "report's year, or their figures added to the units in force today."
+        ),
     )
     #: Narrative sections: ``[{"heading": str, "body": str}, …]``, in order.
     sections = models.JSONField(default=list, blank=True)

@@ -36,7 +36,14 @@ from core.models import Job, JobStatus
 from recognition.documents.snapshot import format_count, nfc
 from recognition.titles import Title
 from reports.models import Rollup
-from reports.report_models import Report, ReportKind, ReportOrigin, ReportStatus
+from reports.report_mapped import (
+    check_view,
+    children_then,
+    children_today,
+    mapped_counts,
+    view_line,
+)
+from reports.report_models import Report, ReportKind, ReportOrigin, ReportStatus, ReportView
 from units.models import AdministrativeUnit
 from units.selectors import parse_public_id, require_write, scope_queryset
 
@@ -165,23 +172,54 @@ def _targets(unit: AdministrativeUnit, year: int) -> dict[str, dict[str, Any]]:
     }
 
 
-def report_children(unit: AdministrativeUnit) -> list[AdministrativeUnit]:
-    """The current child units, in the order the unit tree shows them."""
-    return list(
-        AdministrativeUnit.objects.filter(
-            tenant_id=unit.tenant_id, parent=unit, valid_to__isnull=True
-        ).order_by("sort_name", "pk")
-    )
+def report_children(
+    unit: AdministrativeUnit,
+    year: int | None = None,
+    *,
+    view: str = ReportView.THEN,
+    today: dt.date | None = None,
+) -> list[AdministrativeUnit]:
+    """The child units of the report, in the order the unit tree shows them: in
+    the stored view those in force at some time in ``year`` (without a year:
+    today's), mapped onto today's units today's children."""
+    today = today or timezone.localdate()
+    if view == ReportView.MAPPED or year is None:
+        return children_today(unit, today)
+    return children_then(unit, year)
+
+
+def _view_counts(
+    unit_ids: list[int],
+    units: list[AdministrativeUnit],
+    year: int,
+    *,
+    view: str,
+    today: dt.date,
+) -> dict[tuple[int, str], dict[str, int]]:
+    if view == ReportView.MAPPED:
+        return mapped_counts(units, year, today=today)
+    return _counts(unit_ids, year)
 
 
 def report_figures(
-    report: Report, *, progress: Callable[[int], None] | None = None
+    report: Report,
+    *,
+    progress: Callable[[int], None] | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """The statistics of the report: per title the unit's total against its
-    target and one row for every child unit (JSON-serialisable)."""
+    target and one row for every child unit (JSON-serialisable), in the
+    report's view (``Report.view``; mapped onto the units in force ``today``)."""
     unit = report.unit
-    children = report_children(unit)
-    counts = _counts([unit.pk, *(c.pk for c in children)], report.year)
+    today = today or timezone.localdate()
+    view = report.view or ReportView.THEN
+    problem = check_view(unit, view, today=today)
+    if problem:
+        raise ReportError(problem, code="report_view")
+    children = report_children(unit, report.year, view=view, today=today)
+    counts = _view_counts(
+        [unit.pk, *(c.pk for c in children)], [unit, *children], report.year, view=view, today=today
+    )
     unit_targets = _targets(unit, report.year)
     child_targets: dict[int, dict[str, dict[str, Any]]] = {}
     for i, child in enumerate(children, start=1):
@@ -204,9 +242,13 @@ def report_figures(
                 ],
             }
         )
+    mapped_on = today.isoformat() if view == ReportView.MAPPED else None
     return {
         "unit": nfc(unit.name),
         "year": report.year,
+        "view": view,
+        "mapped_on": mapped_on,
+        "view_line": view_line(view, mapped_on),
         "has_data": bool(counts),
         "child_count": len(children),
         "built_at": timezone.now().isoformat(),
@@ -214,9 +256,11 @@ def report_figures(
     }
 
 
-def _results_text(unit: AdministrativeUnit, year: int) -> str:
+def _results_text(
+    unit: AdministrativeUnit, year: int, view: str = ReportView.THEN, today: dt.date | None = None
+) -> str:
     """Section I prefilled from the rollups: recognised / eligible / rate vs target."""
-    counts = _counts([unit.pk], year)
+    counts = _view_counts([unit.pk], [unit], year, view=view, today=today or timezone.localdate())
     if not counts:
         return f"{NO_DATA} năm {year}."
     targets = _targets(unit, year)
@@ -237,10 +281,12 @@ def _results_text(unit: AdministrativeUnit, year: int) -> str:
     return "\n".join(lines)
 
 
-def default_sections(unit: AdministrativeUnit, kind: str, year: int) -> list[dict[str, str]]:
+def default_sections(
+    unit: AdministrativeUnit, kind: str, year: int, view: str = ReportView.THEN
+) -> list[dict[str, str]]:
     ahead = "năm tiếp theo" if kind == ReportKind.YEARLY else "giai đoạn tiếp theo"
     return [
-        {"heading": "KẾT QUẢ THỰC HIỆN", "body": _results_text(unit, year)},
+        {"heading": "KẾT QUẢ THỰC HIỆN", "body": _results_text(unit, year, view)},
         {
             "heading": "ĐÁNH GIÁ CHUNG",
             "body": "1. Ưu điểm:\n2. Hạn chế, nguyên nhân:",
@@ -274,15 +320,20 @@ def report_create(
     plan: Plan | None = None,
     phase: Phase | None = None,
     origin: str = ReportOrigin.MANUAL,
+    view: str = ReportView.THEN,
 ) -> Report:
     """A draft report of ``unit`` with its sections prefilled from the rollups.
 
     ``actor`` None is the system (the beat); a user must be able to write at
-    the unit (404 outside their subtrees, 403 read-only)."""
+    the unit (404 outside their subtrees, 403 read-only). ``view``: the units
+    as they were then, or mapped onto today's (only for a unit in force today)."""
     if actor is not None:
         require_write(actor, unit)
     if kind not in ReportKind.values:
         raise ReportError(_("Unknown kind of report."), code="report_kind")
+    problem = check_view(unit, view, today=timezone.localdate())
+    if problem:
+        raise ReportError(problem, code="report_view")
     if kind == ReportKind.YEARLY:
         phase = None
         if year is None or not 2000 <= int(year) <= 2100:
@@ -307,7 +358,8 @@ def report_create(
         plan=plan,
         phase=phase,
         origin=origin,
-        sections=default_sections(unit, kind, year),
+        view=view,
+        sections=default_sections(unit, kind, year, view),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     audit_record(
@@ -316,7 +368,7 @@ def report_create(
         obj=report,
         tenant=unit.tenant,
         unit=unit,
-        after={"kind": kind, "year": year},
+        after={"kind": kind, "year": year, "view": view},
     )
     return report
 

@@ -31,7 +31,7 @@ from core.http import AuthedRequest
 from core.selectors import jobs_for_object
 from core.views_jobs import progress_context
 from reports import report_services as services
-from reports.report_models import Report, ReportKind, ReportStatus
+from reports.report_models import Report, ReportKind, ReportStatus, ReportView
 from units.models import AdministrativeUnit
 from units.selectors import (
     can_write,
@@ -67,6 +67,17 @@ class ReportCreateForm(forms.Form):
     phase = forms.ChoiceField(
         label=gettext_lazy("Phase (interim and final reviews)"), required=False
     )
+    view = forms.ChoiceField(
+        label=gettext_lazy("Units"),
+        choices=ReportView.choices,
+        initial=ReportView.THEN,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Across an administrative reorganisation: the units as they were in the "
+            "report's year, or their figures added to the units in force today."
+        ),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,6 +95,7 @@ class ReportCreateForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        data["view"] = data.get("view") or ReportView.THEN
         if data.get("unit"):
             data["unit_obj"] = get_unit_for_user(self.user, data["unit"])
         plan_id = data.get("plan")
@@ -148,7 +160,11 @@ def report_list_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_create_view(request: AuthedRequest) -> HttpResponse:
-    initial: dict[str, Any] = {"year": timezone.localdate().year, "kind": ReportKind.YEARLY}
+    initial: dict[str, Any] = {
+        "year": timezone.localdate().year,
+        "kind": ReportKind.YEARLY,
+        "view": ReportView.THEN,
+    }
     if request.GET.get("unit"):
         initial["unit"] = str(get_unit_for_user(request.user, request.GET["unit"]).public_id)
     form = ReportCreateForm(request.POST or None, user=request.user, initial=initial)
@@ -164,6 +180,7 @@ def report_create_view(request: AuthedRequest) -> HttpResponse:
                 year=data["year"],
                 plan=data["plan_obj"],
                 phase=data["phase_obj"],
+                view=data["view"],
             )
         except ApplicationError as exc:
             form.add_error(None, str(exc))
