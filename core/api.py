@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.services import api_token_authenticate
@@ -29,6 +29,14 @@ class TokenAuth(HttpBearer):
 
 
 class ActiveSessionAuth(SessionAuth):
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Without a session cookie there is no session to forge a request with:
+        # skip the CSRF check so that token clients (tried next) can write.
+        # ninja checks CSRF first and its 403 would end the request.
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         if user is not None and getattr(user, "tenant_id", None) is None and not user.is_superuser:
@@ -62,6 +70,17 @@ def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 401, "unauthorised", _("Sign in or send a valid API token."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja's own refusals; the one it raises is the CSRF check of a request
+    # carrying a session cookie without the CSRF token.
+    if exc.status_code == 403:
+        return _error(
+            request, 403, "csrf_failed", _("The request's CSRF check failed: reload the page.")
+        )
+    return _error(request, exc.status_code, "http_error", str(exc))
 
 
 @api.exception_handler(ApplicationError)

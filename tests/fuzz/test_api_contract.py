@@ -1,0 +1,78 @@
+"""What the fuzzer found, pinned: API tokens write without a CSRF token,
+sessions still need one, and ninja's own refusals answer ``{code, detail}``."""
+
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+from django.utils import translation
+
+from accounts.services import api_token_create
+from recognition.models import Clan
+from tests.conftest import Cast, client_for
+
+CLANS = "/api/v1/subjects/clans"
+
+
+def _clan(cast: Cast, name: str) -> str:
+    return json.dumps(
+        {"name": name, "representative": "Lê Văn A", "unit": str(cast.ward.public_id)}
+    )
+
+
+def test_a_token_client_writes_without_a_csrf_token(cast: Cast) -> None:
+    _token, raw = api_token_create(user=cast.ward_official, name="script")
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        CLANS,
+        _clan(cast, "Họ Lê"),
+        content_type="application/json",
+        headers={"authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 201, response.content
+    assert Clan.objects.filter(name="Họ Lê", unit=cast.ward).exists()
+
+
+def test_a_session_write_without_its_csrf_token_is_refused_in_the_api_format(
+    cast: Cast,
+) -> None:
+    client = client_for(cast.ward_official)
+    client.handler.enforce_csrf_checks = True
+    with translation.override("en"):
+        response = client.post(CLANS, _clan(cast, "Họ Trần"), content_type="application/json")
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "csrf_failed",
+        "detail": "The request's CSRF check failed: reload the page.",
+    }
+    assert not Clan.objects.filter(name="Họ Trần").exists()
+
+
+def test_a_session_write_with_its_csrf_token_lands(cast: Cast) -> None:
+    client = client_for(cast.ward_official)
+    client.handler.enforce_csrf_checks = True
+    client.get("/")  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        CLANS,
+        _clan(cast, "Họ Phạm"),
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_a_bogus_session_cookie_with_a_token_is_refused_not_a_server_error(cast: Cast) -> None:
+    _token, raw = api_token_create(user=cast.ward_official, name="script")
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sessionid"] = "forged"
+    response = client.post(
+        CLANS,
+        _clan(cast, "Họ Võ"),
+        content_type="application/json",
+        headers={"authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+    assert not Clan.objects.filter(name="Họ Võ").exists()
