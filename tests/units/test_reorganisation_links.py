@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -404,3 +406,46 @@ def test_preview_page_and_api_list_the_carried_rows_and_notices(cast: Cast) -> N
     # Another tenant's official never sees the plan.
     other = client_for(cast.other_tenant_official)
     assert other.get(f"/api/v1/reorganisations/{plan.public_id}/preview").status_code in (403, 404)
+
+
+# --- Bulk writes ---------------------------------------------------------------------------------
+
+
+def _apply_queries(cast: Cast, wards: int) -> int:
+    """Merge ``wards`` wards, each with an open community registration, a form lock
+    and a campaign target, into one: the queries of apply."""
+    district = make_unit(cast.tenant, cast.city, "quan", f"Quận {wards}", f"9{wards:02d}")
+    campaign = _campaign(cast)
+    sources = []
+    for i in range(wards):
+        ward = make_unit(cast.tenant, district, "phuong", f"Phường {i}", f"{wards}{i:03d}")
+        _community(cast, ward)
+        _lock(cast, ward, dt.date(2025, 9, 1 + i))
+        _target(campaign, ward, 2026, TargetKind.COUNT, "10")
+        sources.append(ward)
+    plan = reorg.reorganisation_create(
+        actor=cast.admin, name=f"Sáp nhập {wards}", effective_on=EFFECTIVE
+    )
+    code = f"{wards}999"
+    reorg.step_add(
+        actor=cast.admin,
+        plan=plan,
+        kind="merge",
+        sources=sources,
+        targets=[{"code": code, "name": "Phường Mới", "kind": "phuong"}],
+    )
+    plan.refresh_from_db()
+    with CaptureQueriesContext(connection) as queries:
+        applied = reorg.reorganisation_apply(
+            actor=cast.admin, plan=plan, expected_version=plan.version
+        )
+    assert applied.result["community_moved"] == 1
+    assert applied.result["community_withdrawn"] == wards - 1
+    assert applied.result["form_locks"] == 1 and applied.result["targets"] == 1
+    new = _new(code)
+    assert Target.objects.get(unit=new).value == Decimal(10 * wards)
+    return len(queries)
+
+
+def test_carrying_runs_the_same_number_of_queries_for_2_and_8_wards(cast: Cast) -> None:
+    assert _apply_queries(cast, 2) == _apply_queries(cast, 8)

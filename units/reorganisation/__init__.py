@@ -15,10 +15,18 @@ assessment beyond draft/ready/returned, not in a sent dossier) move to the
 successors; self-assessments in a draft dossier of a closed unit leave that
 dossier. Role assignments follow a single successor; on a split source or an
 abolished unit they stay and are flagged (:class:`RoleReassignment`).
+Registrations whose subject is a merged or split unit itself (the commune's
+"Cộng đồng học tập") follow the rules of ``community``: open ones go to the
+successor, one per title and year, the others withdrawn naming the plan. Form
+locks, issuer profiles and the rows of running campaigns (targets, events)
+follow the rules of ``links``; both are laid out by the preview (counts and
+``notices``) and written in apply's transaction.
 
 Modules: ``models`` (imported by ``units/models.py``; migrations in ``units``),
 ``preview`` (the pure read that lays a plan out and lists conflicts), ``apply``
-(the bulk writer), ``services`` (writes), ``selectors`` (reads), ``exceptions``.
+(the bulk writer), ``community`` (community registrations of closed units),
+``links`` (form locks, issuer profiles, campaign rows), ``services`` (writes),
+``selectors`` (reads), ``exceptions``.
 
 API for screens, imports, reports and the demo
 -----------------------------------------------
@@ -32,8 +40,9 @@ Models (``units.reorganisation.models``, also importable from ``units.models``):
   ``result`` (dict of counts written by apply: units_created, units_closed,
   neighbourhoods_copied, successions, households, clans, organisations,
   citizens, assessments, assessments_left_dossier, registrations,
-  registrations_proposing, roles_moved, roles_flagged, units_abolished,
-  rollup_rows).
+  registrations_proposing, community_moved, community_withdrawn, form_locks,
+  issuer_profiles, targets, events, roles_moved, roles_flagged,
+  units_abolished, rollup_rows).
 - ``ReorganisationStep``: ``plan``, ``position`` (1, 2, …), ``kind``
   (``StepKind``: merge|split|rename|recode|move), ``sources`` (list of unit
   pks), ``targets`` (list of ``{"code", "name", "kind", "parent",
@@ -81,9 +90,14 @@ conflict.
 [NewUnit(code, name, kind, level, parent_label, …)], copies: int, counts)``),
 ``abolished`` ([UnitRef]), ``conflicts`` ([``Conflict(step, unit_code, message,
 code)``]; ``message`` is translated), ``counts`` (Counter: households, clans,
-organisations, citizens, registrations, registrations_kept, roles_moved,
-roles_flagged, units_closed, units_created, neighbourhoods_copied) and
-``can_apply``. Conflict codes: source_not_in_force, source_unknown,
+organisations, citizens, registrations, registrations_kept, community_moved,
+community_withdrawn, form_locks, issuer_profiles, targets, events,
+roles_moved, roles_flagged, units_closed, units_created,
+neighbourhoods_copied), ``notices`` ([``Notice(step, unit_code, message,
+code)``]: what to check, never a refusal; codes community_duplicate,
+community_split, community_abolished, issuer_profile_missing,
+target_split_count, target_abolished, event_split, event_stays,
+plan_issuer_closed, nominations_open) and ``can_apply``. Conflict codes: source_not_in_force, source_unknown,
 unit_in_two_steps, step_empty, sources_mixed_levels, split_default,
 split_targets, split_child_unknown, split_child_twice, target_incomplete,
 target_level, one_target, step_changes_nothing, code_twice_in_plan, code_in_use,
