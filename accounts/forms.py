@@ -75,3 +75,19 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text=_("A name to recognise it by, e.g. the program that uses it."),
     )
+
+
+class TenantSecurityForm(forms.Form):
+    """The roles of the tenant that must sign in with an authenticator app."""
+
+    mfa_required_roles = forms.MultipleChoiceField(
+        label=_("Roles that must use two-factor sign-in"),
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Holders of a ticked role must set up an authenticator app at their next sign-in "
+            "and then enter its code every time they sign in. Recommended: reviewers and "
+            "administrators."
+        ),
+    )

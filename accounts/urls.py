@@ -12,6 +12,8 @@ urlpatterns = [
         "users/<str:public_id>/toggle-active/", views.user_toggle_active, name="user-toggle-active"
     ),
     path("roles/<str:public_id>/revoke/", views.role_revoke, name="role-revoke"),
+    path("security/", views.tenant_security, name="tenant-security"),
+    path("users/<str:public_id>/unlock/", views.user_unlock, name="user-unlock"),
     path("tokens/", views.token_list, name="token-list"),
     path("tokens/<str:public_id>/revoke/", views.token_revoke, name="token-revoke"),
 ]

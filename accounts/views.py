@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services
-from accounts.forms import ApiTokenForm, InviteForm, RoleAssignForm
+from accounts import security, services
+from accounts.forms import ApiTokenForm, InviteForm, RoleAssignForm, TenantSecurityForm
 from accounts.selectors import api_tokens_of, get_api_token_of
 from core.exceptions import ApplicationError
 from core.http import AuthedRequest
@@ -47,7 +47,15 @@ def user_list(request: AuthedRequest) -> HttpResponse:
     )
     if q:
         users = users.filter(username__icontains=q) | users.filter(full_name__icontains=q)
-    return render(request, "accounts/user_list.html", {"users": users[:500], "q": q})
+    return render(
+        request,
+        "accounts/user_list.html",
+        {
+            "users": users[:500],
+            "q": q,
+            "can_manage_security": security.can_manage_tenant_security(request.user),
+        },
+    )
 
 
 @login_required
@@ -104,8 +112,51 @@ def user_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     return render(
         request,
         "accounts/user_detail.html",
-        {"target": target, "assignments": assignments, "form": form},
+        {
+            "target": target,
+            "assignments": assignments,
+            "form": form,
+            "locked_out": security.user_is_locked_out(target),
+        },
     )
+
+
+@login_required
+@require_POST
+def user_unlock(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """Lift a brute-force lock-out before its cool-off ends."""
+    _require_tenant_admin(request)
+    target = get_user_for_user(request.user, public_id)
+    try:
+        security.user_unlock(actor=request.user, user=target)
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Sign-in unlocked."))
+    return redirect("accounts:user-detail", public_id=target.public_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tenant_security(request: AuthedRequest) -> HttpResponse:
+    """The tenant's sign-in policy: which roles must use two-factor sign-in."""
+    tenant = request.user.tenant
+    if tenant is None or not security.can_manage_tenant_security(request.user):
+        raise PermissionDenied
+    form = TenantSecurityForm(
+        request.POST or None, initial={"mfa_required_roles": tenant.mfa_required_roles}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            security.tenant_set_mfa_roles(
+                actor=request.user, tenant=tenant, roles=form.cleaned_data["mfa_required_roles"]
+            )
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Sign-in security saved."))
+            return redirect("accounts:tenant-security")
+    return render(request, "accounts/tenant_security.html", {"form": form, "tenant": tenant})
 
 
 @login_required

@@ -14,9 +14,19 @@ _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
 
 
-def make_tenant(name: str = "Tỉnh Thử", slug: str | None = None, code: str = "") -> Tenant:
+def make_tenant(
+    name: str = "Tỉnh Thử",
+    slug: str | None = None,
+    code: str = "",
+    mfa_roles: list[str] | None = None,
+) -> Tenant:
+    """A tenant; two-factor sign-in is off unless ``mfa_roles`` lists roles
+    (production's default for new tenants is on: tests/accounts/test_two_factor.py)."""
     n = next(_seq)
-    return services.tenant_create(name=name, slug=slug or f"t{n}", code=code or f"{n:02d}")
+    tenant = services.tenant_create(name=name, slug=slug or f"t{n}", code=code or f"{n:02d}")
+    Tenant.objects.filter(pk=tenant.pk).update(mfa_required_roles=mfa_roles or [])
+    tenant.mfa_required_roles = mfa_roles or []
+    return tenant
 
 
 def make_unit(

@@ -192,6 +192,10 @@ HTML_REGISTRY: dict[str, Entry] = {
     "accounts:user-detail": Entry(writes=("POST",), ids=user_ids, body=_grant_body),
     "accounts:user-toggle-active": Entry(reads=(), writes=("POST",), ids=user_ids),
     "accounts:role-revoke": Entry(reads=(), writes=("POST",), ids=assignment_ids),
+    "accounts:user-unlock": Entry(reads=(), writes=("POST",), ids=user_ids),
+    "accounts:tenant-security": Entry(
+        writes=("POST",), body=lambda cast: {"mfa_required_roles": ["reviewer"]}
+    ),
     "accounts:token-list": Entry(
         writes=("POST",),
         body=lambda cast: {"name": "script"},

@@ -6,6 +6,7 @@ services (the UI, commands), which validate and audit.
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -18,6 +19,7 @@ from units.models import (
     TenantLevel,
     UnitSuccession,
 )
+from units.roles import Role
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,8 +38,24 @@ class TenantLevelInline(admin.TabularInline):
     extra = 0
 
 
+class TenantAdminForm(forms.ModelForm):
+    # Two-factor sign-in per tenant (issue 10 §1): tick boxes instead of raw JSON.
+    mfa_required_roles = forms.MultipleChoiceField(
+        label=Tenant._meta.get_field("mfa_required_roles").verbose_name,
+        help_text=Tenant._meta.get_field("mfa_required_roles").help_text,
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Tenant
+        fields = ("name", "slug", "code", "is_active", "mfa_required_roles")
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantAdminForm
     list_display = ("name", "slug", "code", "is_active")
     inlines = [TenantLevelInline]
 

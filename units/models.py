@@ -31,6 +31,12 @@ def path_ids(path: str) -> list[int]:
     return [int(path[i : i + width], 16) for i in range(0, len(path), width)]
 
 
+def default_mfa_roles() -> list[str]:
+    """Roles that must sign in with two factors in a new tenant (issue 10 §1):
+    reviewers and administrators, who approve recognitions and manage users."""
+    return [Role.REVIEWER.value, Role.TENANT_ADMIN.value]
+
+
 class Tenant(models.Model):
     """One province-level organisation (e.g. TP Hồ Chí Minh)."""
 
@@ -40,6 +46,15 @@ class Tenant(models.Model):
     code = models.CharField(_("province code"), max_length=8, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    mfa_required_roles = models.JSONField(
+        _("roles that must use two-factor sign-in"),
+        default=default_mfa_roles,
+        blank=True,
+        help_text=_(
+            "Users holding one of these roles in the tenant must set up an authenticator "
+            "app and enter its code at every sign-in. Empty: two-factor sign-in is optional."
+        ),
+    )
 
     class Meta:
         verbose_name = _("tenant")
