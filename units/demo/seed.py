@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.security import tenant_set_mfa_roles
 from accounts.services import user_ensure
 from recognition.shipped import load_shipped_criteria
 from units import services
