@@ -8,6 +8,7 @@ queue of its own and is stopped when the test ends.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,10 +99,16 @@ class Worker:
         pattern = re.compile(r"Task [\w.]+\[([0-9a-f-]{36})\] succeeded in [\d.e-]+s: (.*)$")
         found: dict[str, str] = {}
         for line in self.log().splitlines():
-            match = pattern.search(line)
+            match = pattern.search(_log_message(line))
             if match:
                 found[match.group(1)] = match.group(2).strip()
         return found
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, as in a crash or an OOM kill."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=STOP_TIMEOUT_S)
 
     def wait_for(self, condition: Callable[[], Any], timeout: float, what: str) -> Any:
         deadline = time.monotonic() + timeout
@@ -116,6 +124,18 @@ class Worker:
         )
 
 
+def _log_message(line: str) -> str:
+    """The message of a worker log line, whether JSON (the default) or plain text."""
+    if line.startswith("{"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return line
+        if isinstance(record, dict):
+            return str(record.get("event", ""))
+    return line
+
+
 def _celery_command() -> list[str]:
     venv_celery = Path(sys.executable).with_name("celery")
     if venv_celery.exists():
@@ -124,24 +144,21 @@ def _celery_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "celery"]
 
 
-@pytest.fixture
-def celery_worker(
-    redis_url: str, transactional_db: None, settings: Any, tmp_path: Path
-) -> Iterator[Worker]:
-    """Start ``celery -A config worker`` on a queue of its own; stop it afterwards."""
-    db_url = database_url()
-    queue = f"xhht-test-{uuid.uuid4().hex[:12]}"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
-    app.conf.task_always_eager = False
-    app.conf.broker_url = redis_url
-
-    log_path = tmp_path / "worker.log"
+def start_worker(
+    *,
+    redis_url: str,
+    db_url: str,
+    queue: str,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+) -> Worker:
+    """Start ``celery -A config worker`` on ``queue`` and wait until it is ready."""
     env = _subprocess_env(
         DJANGO_SETTINGS_MODULE="config.settings.test",
         DATABASE_URL=db_url,
         REDIS_URL=redis_url,
         PYTHONUNBUFFERED="1",
+        **(extra_env or {}),
     )
     command = [
         *_celery_command(),
@@ -153,7 +170,7 @@ def celery_worker(
         "-Q",
         queue,
         "-n",
-        f"{queue}@%h",
+        f"{queue}-{uuid.uuid4().hex[:6]}@%h",
         "--loglevel=INFO",
         "--without-gossip",
         "--without-mingle",
@@ -171,14 +188,75 @@ def celery_worker(
     worker = Worker(process=process, queue=queue, log_path=log_path, broker_url=redis_url)
     try:
         worker.wait_for(lambda: " ready." in worker.log(), START_TIMEOUT_S, "the worker to start")
-        yield worker
-    finally:
+    except BaseException:
         _stop(process)
-        _forget_queue(redis_url, queue)
+        raise
+    return worker
+
+
+@contextmanager
+def _eager_off(settings: Any, redis_url: str) -> Iterator[None]:
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
+    app.conf.task_always_eager = False
+    app.conf.broker_url = redis_url
+    try:
+        yield
+    finally:
         for key, value in saved.items():
             app.conf[key] = value
-        # The test database is flushed next: nothing of the worker may hold it.
-        connection.close()
+
+
+@pytest.fixture
+def celery_worker(
+    redis_url: str, transactional_db: None, settings: Any, tmp_path: Path
+) -> Iterator[Worker]:
+    """Start ``celery -A config worker`` on a queue of its own; stop it afterwards."""
+    db_url = database_url()
+    queue = f"xhht-test-{uuid.uuid4().hex[:12]}"
+    with _eager_off(settings, redis_url):
+        worker = start_worker(
+            redis_url=redis_url, db_url=db_url, queue=queue, log_path=tmp_path / "worker.log"
+        )
+        try:
+            yield worker
+        finally:
+            _stop(worker.process)
+            _forget_queue(redis_url, queue)
+            # The test database is flushed next: nothing of the worker may hold it.
+            connection.close()
+
+
+WorkerFactory = Callable[..., Worker]
+
+
+@pytest.fixture
+def worker_factory(
+    redis_url: str, transactional_db: None, settings: Any, tmp_path: Path
+) -> Iterator[WorkerFactory]:
+    """Start workers one after another on one queue (``start(**env)``), e.g. to
+    kill one in the middle of a job and let the next take over; all are stopped
+    at the end."""
+    db_url = database_url()
+    queue = f"xhht-test-{uuid.uuid4().hex[:12]}"
+    started: list[Worker] = []
+
+    def start(**extra_env: str) -> Worker:
+        log_path = tmp_path / f"worker-{len(started) + 1}.log"
+        worker = start_worker(
+            redis_url=redis_url, db_url=db_url, queue=queue, log_path=log_path, extra_env=extra_env
+        )
+        started.append(worker)
+        return worker
+
+    with _eager_off(settings, redis_url):
+        try:
+            yield start
+        finally:
+            for worker in started:
+                _stop(worker.process)
+            _forget_queue(redis_url, queue)
+            connection.close()
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
