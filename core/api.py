@@ -14,9 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.services import api_token_authenticate
+from core.api_errors import document_errors
+from core.api_names import install as install_qualified_names
 from core.exceptions import ApplicationError
 
 
@@ -44,7 +47,20 @@ class ActiveSessionAuth(SessionAuth):
         return user
 
 
-api = NinjaAPI(
+class XhhtApi(NinjaAPI):
+    """The API, whose schema documents the error answers of every operation and
+    names every component uniquely (:mod:`core.api_names`)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        install_qualified_names()
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(schema)
+        return schema
+
+
+api = XhhtApi(
     title="XHHT API",
     version="1",
     description=_("XHHT — learning-society recognition campaigns"),
