@@ -25,6 +25,7 @@ from core.audit import audit_record
 from core.jobs import job_attach, job_create, job_progress
 from core.models import Job
 from core.text import fold
+from recognition.personal_data.exports import log_list_export
 from spreadsheets.exceptions import ImportError_
 from spreadsheets.kinds.base import ImportContext, ImportKind
 from spreadsheets.registry import kind_class
@@ -230,3 +231,5 @@ def export_build_run(job: Job) -> None:
                 write_xlsx(out, columns=columns, rows=rows, title=str(kind.label))
             out.seek(0)
             job_attach(job, content=out.read(), file_name=export_file_name(kind, unit, fmt))
+    # Luật 91/2025/QH15: who exported which personal data (recognition.personal_data).
+    log_list_export(actor=actor, unit=unit, kind=params["kind"], rows=total, params=params)

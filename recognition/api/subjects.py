@@ -17,10 +17,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from core.api_pagination import PageNumberPagination
 from core.exceptions import ConcurrentEditError
 from recognition.models import Citizen, Clan, Household, LabourGroup, Organisation
+from recognition.personal_data.access_log import log_detail_view
 from recognition.selectors.subjects import (
     NAME_FIELD,
     can_see_national_id,
@@ -257,6 +259,7 @@ def create_household(request: HttpRequest, payload: HouseholdIn) -> Status[House
 @router.get("/households/{public_id}", response=HouseholdOut, summary="One household")
 def get_household(request: HttpRequest, public_id: str) -> Household:
     household: Household = get_subject_for_user(request.user, SubjectKind.HOUSEHOLD, public_id)
+    log_detail_view(request, household, show_id=False, via="api")
     return household
 
 
@@ -450,7 +453,9 @@ def create_citizen(request: HttpRequest, payload: CitizenIn) -> Status[CitizenDe
 )
 def get_citizen(request: HttpRequest, public_id: str) -> CitizenDetailOut:
     citizen: Citizen = get_subject_for_user(request.user, SubjectKind.CITIZEN, public_id)
-    return _citizen_detail(request, citizen)
+    out = _citizen_detail(request, citizen)
+    log_detail_view(request, citizen, show_id=out.national_id is not None, via="api")
+    return out
 
 
 @router.patch("/citizens/{public_id}", response=CitizenDetailOut, summary="Edit a citizen")

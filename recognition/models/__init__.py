@@ -29,9 +29,11 @@ from recognition.models.decision import (
     IssuerProfile,
     SigningForm,
 )
+from recognition.models.personal_data import AccessAction, PersonalDataAccess
 from recognition.models.subjects import Citizen, Clan, Household, LabourGroup, Organisation
 
 __all__ = [
+    "AccessAction",
     "AreaClass",
     "Assessment",
     "AssessmentStatus",
@@ -57,6 +59,7 @@ __all__ = [
     "LabourGroup",
     "LockExtension",
     "Organisation",
+    "PersonalDataAccess",
     "Registration",
     "RegistrationStatus",
     "ReviewChain",

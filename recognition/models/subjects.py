@@ -142,7 +142,8 @@ class LabourGroup(models.TextChoices):
 
 class Citizen(SubjectBase):
     full_name = models.CharField(_("full name"), max_length=200)
-    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    #: Required on entry (the services check it); empty only once erased.
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True)
     labour_group = models.CharField(_("labour group"), max_length=16, choices=LabourGroup.choices)
     #: HMAC of the number (recognition.personal_data.crypto.blind_index), set with it.
     #: Declared before ``national_id`` so that a new instance's default does not

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet as _Fernet
 from cryptography.fernet import InvalidToken, MultiFernet
@@ -28,6 +29,11 @@ class PersonalDataKeyError(RuntimeError):
     a configuration error of the server, not of the request."""
 
 
+def setting(name: str) -> Any:
+    """A setting added by ``config.settings.personal_data.apply`` (invisible to the stubs)."""
+    return getattr(settings, name)
+
+
 #: How every Fernet token starts (version byte 0x80, base64-encoded).
 TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (a format marker, not a secret)
 
@@ -39,12 +45,12 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
 
 def fernet() -> MultiFernet:
     """The configured keys, first one for encryption."""
-    return _fernet(tuple(settings.PERSONAL_DATA_KEYS))
+    return _fernet(tuple(setting("PERSONAL_DATA_KEYS")))
 
 
 def primary_fernet() -> _Fernet:
     """The first key alone (tells whether a value is already under it)."""
-    return _Fernet(settings.PERSONAL_DATA_KEYS[0].encode())
+    return _Fernet(setting("PERSONAL_DATA_KEYS")[0].encode())
 
 
 @receiver(setting_changed)
@@ -88,7 +94,7 @@ def blind_index(value: str) -> str:
     """HMAC-SHA256 (hex) of a normalised ID number; empty for no number."""
     if not value:
         return ""
-    key = settings.PERSONAL_DATA_INDEX_KEY.encode()
+    key = str(setting("PERSONAL_DATA_INDEX_KEY")).encode()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 

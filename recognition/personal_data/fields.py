@@ -79,4 +79,4 @@ class EncryptedIdField(models.Field):  # type: ignore[type-arg]
 
     def value_to_string(self, obj: Any) -> str:
         # Serialisation (dumpdata, fixtures) never writes the plain number.
-        return crypto.encrypt(self.value_from_object(obj) or "")
+        return crypto.encrypt(str(self.value_from_object(obj) or ""))

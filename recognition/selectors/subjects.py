@@ -22,6 +22,7 @@ from core.models import AuditEvent
 from core.text import fold, nfc
 from recognition.models import Citizen, Clan, Household, Organisation
 from recognition.models.subjects import SubjectBase
+from recognition.personal_data.policy import sees_full_ids
 from recognition.titles import SubjectKind
 from units.models import AdministrativeUnit
 from units.roles import Role
@@ -32,10 +33,6 @@ from units.selectors import parse_public_id, roles_at, scope_queryset, units_for
 SUBJECT_WRITERS: frozenset[str] = frozenset(
     {Role.WARD_OFFICIAL, Role.NEIGHBOURHOOD_LEAD, Role.TENANT_ADMIN}
 )
-
-#: Roles that may see a citizen's full ID number, over the citizen's unit: the
-#: officials who keep the record, never reviewers or the steering committee.
-NATIONAL_ID_READERS: frozenset[str] = SUBJECT_WRITERS
 
 #: Subject kinds that are records of their own (the community titles' subject is a unit).
 SUBJECT_MODELS: dict[str, type[SubjectBase]] = {
@@ -255,9 +252,9 @@ def subject_write_units(user: Any) -> QuerySet[AdministrativeUnit]:
 
 
 def can_see_national_id(user: Any, citizen: Citizen) -> bool:
-    """The full ID number is for the officials who keep the record: a ward
-    official, a neighbourhood lead or an administrator over the citizen's unit."""
-    return bool(roles_at(user, citizen.unit) & NATIONAL_ID_READERS)
+    """The full ID number is for the officials who keep the record, over the
+    citizen's unit (``PERSONAL_DATA_FULL_ID_ROLES``, recognition.personal_data.policy)."""
+    return sees_full_ids(user, citizen.unit)
 
 
 #: How the detail page names each step of a subject's timeline.
@@ -266,6 +263,7 @@ TIMELINE_LABELS: dict[str, Any] = {
     "update": _("Edited"),
     "deactivate": _("Marked inactive"),
     "activate": _("Active again"),
+    "erase": _("Personal data erased on request"),
 }
 
 

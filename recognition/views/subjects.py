@@ -39,6 +39,9 @@ from recognition.forms.subjects import (
     SubjectForm,
 )
 from recognition.models import Citizen, Clan, Household, Organisation
+from recognition.personal_data.access_log import is_person, log_detail_view
+from recognition.personal_data.erasure import can_erase
+from recognition.personal_data.exceptions import SubjectErasedError
 from recognition.selectors.registration import registrations_of_subject
 from recognition.selectors.subjects import (
     can_see_national_id,
@@ -328,6 +331,7 @@ def subject_detail(request: AuthedRequest, kind: str, public_id: str) -> HttpRes
     page = PAGES[kind]
     subject = get_subject_for_user(request.user, kind, public_id)
     show_id = kind == SubjectKind.CITIZEN and can_see_national_id(request.user, subject)
+    log_detail_view(request, subject, show_id=show_id)
     return render(
         request,
         "recognition/subjects/subject_detail.html",
@@ -338,7 +342,9 @@ def subject_detail(request: AuthedRequest, kind: str, public_id: str) -> HttpRes
             facts=page.facts(subject, show_id),
             registrations=registrations_of_subject(subject),
             timeline=subject_timeline(subject),
-            can_write=can_write_subjects(request.user, subject.unit),
+            can_write=can_write_subjects(request.user, subject.unit)
+            and getattr(subject, "erased_at", None) is None,
+            personal_data_admin=is_person(subject) and can_erase(request.user, subject),
             active_form=SubjectActiveForm(
                 initial={"active": not subject.is_active, "version": subject.version}
             ),
@@ -373,6 +379,11 @@ def subject_edit(request: AuthedRequest, kind: str, public_id: str) -> HttpRespo
     page = PAGES[kind]
     subject = get_subject_for_user(request.user, kind, public_id)
     require_subject_write(request.user, subject.unit)
+    if getattr(subject, "erased_at", None) is not None:
+        messages.error(request, str(SubjectErasedError().message))
+        return redirect(f"recognition:{kind}-detail", public_id=subject.public_id)
+    if request.method == "GET":  # the form shows every personal field, the ID number in full
+        log_detail_view(request, subject, show_id=True, via="edit")
     initial = {
         **page.initial(subject),
         "unit_code": subject.unit.code,

@@ -189,7 +189,7 @@ class CitizenKind(SubjectImportKind):
         return errors
 
     @staticmethod
-    def _name_key(unit_id: int, full_name: str, birth_year: int) -> tuple[Any, ...]:
+    def _name_key(unit_id: int, full_name: str, birth_year: int | None) -> tuple[Any, ...]:
         return (KeyPart(unit_id), KeyPart(full_name.casefold()), birth_year)
 
     def key_of(self, values: dict[str, Any]) -> tuple[Any, ...]:

@@ -19,13 +19,12 @@ from django.utils.translation import gettext_lazy
 from core.exceptions import ApplicationError
 from recognition.models import Citizen, Clan, Household, Organisation, Registration
 from recognition.personal_data.crypto import blind_index
-from recognition.selectors.subjects import NATIONAL_ID_READERS
+from recognition.personal_data.policy import exports_full_ids
 from recognition.services.subjects import normalise_national_id
 from recognition.titles import SubjectKind
 from spreadsheets import cleaners
 from spreadsheets.kinds.base import CellWidget, Column, ImportContext, UnitCodeWidget, UnitRef
 from units.models import AdministrativeUnit
-from units.selectors import roles_at
 
 # --- Columns ------------------------------------------------
 
@@ -392,8 +391,10 @@ def subject_cells(
 
 
 def sees_national_ids(user: Any, unit: AdministrativeUnit) -> bool:
-    """Full citizen ID numbers only for the officials who keep the records."""
-    return bool(roles_at(user, unit) & NATIONAL_ID_READERS)
+    """Full citizen ID numbers only for the roles of ``PERSONAL_DATA_EXPORT_ID_ROLES``
+    over ``unit`` (recognition.personal_data.policy); the export is then logged as
+    containing identifiers."""
+    return exports_full_ids(user, unit)
 
 
 @dataclass
