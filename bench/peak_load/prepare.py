@@ -22,6 +22,8 @@ Called by ``run.py`` inside a configured Django process. Three steps:
    there (``recognition.services.chain``); each reviewer is given a disjoint
    share of the wards to work on (all of them see the city's queue). The
    rollups are rebuilt afterwards.
+   The first ward's assessments are started by the service and the others by
+   :func:`_bulk_start`, which writes the same rows (checked on every run).
 3. :func:`credentials` (every run): an API token per user
    (``accounts.services.api_token_create``) and a signed-in session per user
    written to the session store (what ``django.contrib.auth.login`` stores,
@@ -104,11 +106,52 @@ def _authenticator(user: Any) -> None:
         TOTP.activate(user, generate_totp_secret())
 
 
-def ensure_tenant(*, wards: int, reviewers: int, viewers: int) -> Any:
-    """The bench city with at least ``wards`` wards (built or extended once)."""
-    from recognition.demo.sets import ensure_demo_sets
+def _ward(tenant: Any, city: Any, n: int, rng: random.Random) -> None:
+    """Ward ``n`` with its khu phố (services) and their households (bulk rows)."""
     from recognition.models import Household
     from recognition.selectors.subjects import search_text_for
+    from units import services as units
+    from units.levels import Kind
+
+    ward = units.unit_create(
+        actor=None,
+        tenant=tenant,
+        parent=city,
+        kind=Kind.WARD,
+        name=f"Phường Đo Tải {n}",
+        code=f"{CITY_CODE}{n:04d}",
+        valid_from=REFORM_DATE,
+    )
+    households = []
+    for k in range(1, NEIGHBOURHOODS_PER_WARD + 1):
+        kp = units.unit_create(
+            actor=None,
+            tenant=tenant,
+            parent=ward,
+            kind=Kind.QUARTER,
+            name=f"Khu phố {k}",
+            code=f"{ward.code}-KP{k}",
+            valid_from=REFORM_DATE,
+        )
+        for h in range(1, HOUSEHOLDS_PER_NEIGHBOURHOOD + 1):
+            household = Household(
+                tenant=tenant,
+                unit=kp,
+                code=f"{kp.code}-H{h:02d}",
+                head_name=f"{rng.choice(SURNAMES)} Văn {rng.choice(GIVEN)}",
+                address=f"{rng.randint(1, 300)} đường số {k}, {kp.name}",
+                member_count=rng.randint(2, 7),
+            )
+            household.search_text = search_text_for("household", household)
+            households.append(household)
+    Household.objects.bulk_create(households)
+
+
+def ensure_tenant(*, wards: int, reviewers: int, viewers: int) -> Any:
+    """The bench city with at least ``wards`` wards (built or extended once)."""
+    from django.db import transaction
+
+    from recognition.demo.sets import ensure_demo_sets
     from recognition.services.chain import ensure_default_chains
     from units import services as units
     from units.levels import Kind, Level
@@ -142,38 +185,8 @@ def ensure_tenant(*, wards: int, reviewers: int, viewers: int) -> Any:
     have = AdministrativeUnit.objects.filter(parent=city, level=Level.COMMUNE).count()
     rng = random.Random(2026)
     for n in range(have + 1, wards + 1):
-        ward = units.unit_create(
-            actor=None,
-            tenant=tenant,
-            parent=city,
-            kind=Kind.WARD,
-            name=f"Phường Đo Tải {n}",
-            code=f"{CITY_CODE}{n:04d}",
-            valid_from=REFORM_DATE,
-        )
-        households = []
-        for k in range(1, NEIGHBOURHOODS_PER_WARD + 1):
-            kp = units.unit_create(
-                actor=None,
-                tenant=tenant,
-                parent=ward,
-                kind=Kind.QUARTER,
-                name=f"Khu phố {k}",
-                code=f"{ward.code}-KP{k}",
-                valid_from=REFORM_DATE,
-            )
-            for h in range(1, HOUSEHOLDS_PER_NEIGHBOURHOOD + 1):
-                household = Household(
-                    tenant=tenant,
-                    unit=kp,
-                    code=f"{kp.code}-H{h:02d}",
-                    head_name=f"{rng.choice(SURNAMES)} Văn {rng.choice(GIVEN)}",
-                    address=f"{rng.randint(1, 300)} đường số {k}, {kp.name}",
-                    member_count=rng.randint(2, 7),
-                )
-                household.search_text = search_text_for("household", household)
-                households.append(household)
-        Household.objects.bulk_create(households)
+        with transaction.atomic():  # one commit per ward, not per unit
+            _ward(tenant, city, n, rng)
         if n % 100 == 0:
             print(f"  {n} wards built ({time.perf_counter() - started:.0f} s)", flush=True)
     ward_units = list(
@@ -202,6 +215,106 @@ def ensure_tenant(*, wards: int, reviewers: int, viewers: int) -> Any:
         flush=True,
     )
     return tenant
+
+
+def _bulk_start(registrations: list[Any]) -> None:
+    """What ``assessment_start`` writes, for many registrations at once: the draft
+    assessment under the criteria set the service would pick (same lookup), one
+    empty score per indicator, one ``assessment.start`` audit event each."""
+    from django.db import transaction
+
+    from core.models import AuditEvent
+    from recognition.models import Assessment, IndicatorScore
+    from recognition.selectors.criteria import criteria_set_for
+    from recognition.services.assessment import (
+        _indicators_of,
+        area_class_for,
+        scope_levels,
+        subject_unit_of,
+    )
+
+    sets: dict[tuple[str, ...], Any] = {}
+    classes: dict[int, str] = {}
+    rows = []
+    for reg in registrations:
+        levels = tuple(scope_levels(reg))
+        if levels not in sets:
+            sets[levels] = next(
+                s
+                for level in levels
+                if (
+                    s := criteria_set_for(
+                        tenant=reg.tenant, title=reg.title, scope_level=level, year=reg.year
+                    )
+                )
+                is not None
+            )
+        unit = subject_unit_of(reg)
+        if unit.pk not in classes:
+            classes[unit.pk] = area_class_for(unit)
+        rows.append(
+            Assessment(
+                tenant_id=reg.tenant_id,
+                unit_id=reg.unit_id,
+                registration=reg,
+                criteria_set=sets[levels],
+                area_class=classes[unit.pk],
+            )
+        )
+    with transaction.atomic():
+        created = Assessment.objects.bulk_create(rows, batch_size=1000)
+        indicators = {s.pk: _indicators_of(s) for s in sets.values()}
+        IndicatorScore.objects.bulk_create(
+            [
+                IndicatorScore(assessment=a, indicator=i)
+                for a in created
+                for i in indicators[a.criteria_set_id]
+            ],
+            batch_size=5000,
+        )
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    tenant_id=a.tenant_id,
+                    actor=None,
+                    unit_id=a.unit_id,
+                    action="assessment.start",
+                    object_type=Assessment._meta.label_lower,
+                    object_id=str(a.public_id),
+                    after={
+                        "status": a.status,
+                        "criteria_set": f"{a.criteria_set.code} v{a.criteria_set.version}",
+                        "area_class": a.area_class,
+                    },
+                )
+                for a in created
+            ],
+            batch_size=1000,
+        )
+
+
+def _check_same_rows(by_service: Any, by_bulk: Any) -> None:
+    """The bulk rows must be what the service writes (else the bench stops)."""
+    from core.models import AuditEvent
+    from recognition.models import Assessment
+
+    def shape(registration: Any) -> dict[str, Any]:
+        a = Assessment.objects.get(registration=registration)
+        event = AuditEvent.objects.get(action="assessment.start", object_id=str(a.public_id))
+        fields = ("tenant_id", "criteria_set_id", "area_class", "status", "version", "dossier_id")
+        return {
+            **{f: getattr(a, f) for f in fields},
+            "self": (a.self_total, a.self_level, a.self_grade, a.self_passed, a.assessed_by_id),
+            "unit is the registration's": a.unit_id == registration.unit_id,
+            "scores": sorted(
+                a.scores.values_list("indicator_id", "self_points", "self_level", "note")
+            ),
+            "audit": (event.actor_id, event.unit_id == a.unit_id, event.before, event.after),
+        }
+
+    service, bulk = shape(by_service), shape(by_bulk)
+    if service != bulk:
+        raise RuntimeError(f"bulk assessments differ from assessment_start's: {service} != {bulk}")
 
 
 def reset_cycle(*, tenant: Any, wards: int, year: int) -> dict[str, int]:
@@ -245,14 +358,21 @@ def reset_cycle(*, tenant: Any, wards: int, year: int) -> dict[str, int]:
         subjects=Household.objects.filter(unit__parent__in=ward_units),
     )
     registrations = list(
-        Registration.objects.filter(**cycle, proposing_unit__in=ward_units).order_by("pk")
+        Registration.objects.filter(**cycle, proposing_unit__in=ward_units)
+        .select_related("tenant", "unit", "subject_unit")
+        .order_by("pk")
     )
-    for n, registration in enumerate(registrations, start=1):
+    # The first ward's assessments through ``assessment_start``; the others in bulk,
+    # the same rows (checked against the service's by ``_check_same_rows``).
+    first_ward = registrations[0].proposing_unit_id
+    by_service = [r for r in registrations if r.proposing_unit_id == first_ward]
+    for registration in by_service:
         assessment_start(actor=None, registration=registration)
-        if n % 1000 == 0:
-            print(f"  {n} assessments started ({time.perf_counter() - started:.0f} s)", flush=True)
-    for ward in ward_units:
-        dossier_for(actor=None, proposing_unit=ward, title=Title.FAMILY, year=year)
+    _bulk_start([r for r in registrations if r.proposing_unit_id != first_ward])
+    _check_same_rows(by_service[0], registrations[-1])
+    with transaction.atomic():  # one commit for the 500 dossiers, each a savepoint
+        for ward in ward_units:
+            dossier_for(actor=None, proposing_unit=ward, title=Title.FAMILY, year=year)
     rollups_rebuild(tenant=tenant)
     counts = {
         "wards": len(ward_units),
@@ -286,6 +406,7 @@ def _session(user: Any) -> str:
 def credentials(*, tenant: Any, wards: int, reviewers: int, viewers: int, year: int) -> dict:
     """Tokens, sessions and every id the load needs (the locustfile's data file)."""
     from django.conf import settings
+    from django.db import transaction
     from django.urls import reverse
 
     from accounts.models import User
@@ -326,11 +447,15 @@ def credentials(*, tenant: Any, wards: int, reviewers: int, viewers: int, year: 
         _token, raw = api_token_create(user=user, name="bench peak load")
         return {"username": username, "token": raw, "session": _session(user)}
 
+    with transaction.atomic():  # one commit for ~500 tokens and sessions
+        officials = [person(_ward_username(n)) for n in range(1, len(ward_units) + 1)]
+        checkers = [person(f"{SLUG}.reviewer{n:02d}") for n in range(1, reviewers + 1)]
+        viewer_rows = [person(f"{SLUG}.viewer{n}") for n in range(1, viewers + 1)]
     ward_rows = []
-    for n, ward in enumerate(ward_units, start=1):
+    for official, ward in zip(officials, ward_units, strict=True):
         ward_rows.append(
             {
-                **person(_ward_username(n)),
+                **official,
                 "ward": str(ward.public_id),
                 "ward_name": ward.name,
                 "dossier": str(dossiers[ward.pk].public_id),
@@ -341,11 +466,11 @@ def credentials(*, tenant: Any, wards: int, reviewers: int, viewers: int, year: 
                 ],
             }
         )
-    reviewer_rows = []
-    for n in range(1, reviewers + 1):
-        share = list(range(n - 1, len(ward_rows), reviewers))  # disjoint, round robin
-        reviewer_rows.append({**person(f"{SLUG}.reviewer{n:02d}"), "wards": share})
-    viewer_rows = [person(f"{SLUG}.viewer{n}") for n in range(1, viewers + 1)]
+    reviewer_rows = [
+        # A disjoint share of the wards each, round robin (all see the city's queue).
+        {**checker, "wards": list(range(n, len(ward_rows), reviewers))}
+        for n, checker in enumerate(checkers)
+    ]
     data = {
         "tenant": SLUG,
         "year": year,

@@ -157,6 +157,11 @@ def print_report(result: dict[str, Any]) -> None:
         f"server: {server['server_5xx']} 5xx, {server['tracebacks']} tracebacks, "
         f"{server['worker_timeouts']} worker timeouts (log {server['error_log']})"
     )
+    for group, t in server.get("server_time", {}).items():
+        print(
+            f"  gunicorn time of {GROUPS[group]} (no backlog wait): "
+            f"p50 {t['p50_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms"
+        )
     for title, rows in (
         ("409 conflicts", result["conflicts_409"]),
         ("unexpected 4xx", result["unexpected_4xx"]),

@@ -44,7 +44,7 @@ sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
 sys.path.insert(0, str(HERE))
 
-from report import figures, print_report  # noqa: E402
+from report import figures, percentile, print_report  # noqa: E402
 from subtree import ensure_database  # noqa: E402
 
 OUT_DIR = BASE_DIR / "bench" / "out"
@@ -200,14 +200,25 @@ def stop(server: subprocess.Popen) -> None:
 def server_log() -> dict[str, Any]:
     """5xx in the access log; tracebacks and worker timeouts in the error log."""
     statuses: dict[str, int] = {}
+    server_ms: dict[str, list[float]] = {"page": [], "read": [], "save": []}
     for line in (WORK / "access.log").read_text().splitlines():
         parts = line.split()
-        if parts:
-            statuses[parts[0]] = statuses.get(parts[0], 0) + 1
+        if len(parts) < 4:
+            continue
+        status, micros, method, path = parts[:4]
+        statuses[status] = statuses.get(status, 0) + 1
+        group = "page" if not path.startswith("/api/") else "read" if method == "GET" else "save"
+        server_ms[group].append(int(micros) / 1000)
     errors = (WORK / "gunicorn.log").read_text() + (WORK / "server.log").read_text()
     tracebacks = errors.count("Traceback (most recent call last)")
     return {
         "statuses": statuses,
+        # gunicorn's own time per request (%(D)s), without the wait in its backlog.
+        "server_time": {
+            g: {"p50_ms": round(percentile(ms, 0.5), 1), "p95_ms": round(percentile(ms, 0.95), 1)}
+            for g, ms in server_ms.items()
+            if ms
+        },
         "server_5xx": sum(n for s, n in statuses.items() if s.startswith("5")),
         "tracebacks": tracebacks,
         "worker_timeouts": errors.count("WORKER TIMEOUT"),
@@ -235,6 +246,9 @@ def main() -> int:
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=5.0)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="build the tenant and the cycle, then stop"
+    )
     args, _unknown = parser.parse_known_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -275,6 +289,9 @@ def main() -> int:
     (WORK / "data.json").write_text(json.dumps(data, ensure_ascii=False))
     connection.close()
     prepared_s = time.monotonic() - whole
+    if args.prepare_only:
+        print(f"prepared in {prepared_s:.1f} s: {WORK / 'data.json'}")
+        return 0
 
     port = free_port()
     server = start_gunicorn(args, port, env)
