@@ -14,9 +14,9 @@ from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from campaigns.models import Event, EventKind, EventPhoto, EventReport
 from campaigns.selectors.events import (
@@ -29,6 +29,7 @@ from campaigns.selectors.events import (
 )
 from campaigns.services import events as services
 from campaigns.views.events import photo_response
+from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from recognition.api.dossier import UnitRef
 from units.models import AdministrativeUnit
@@ -67,7 +68,8 @@ class EventDetailOut(EventOut):
 
 
 class EventFilter(Schema):
-    year: int | None = None
+    #: A calendar year (a date's year: ?year=65536 used to answer 500).
+    year: int | None = Field(None, ge=1, le=9999)
     kind: EventKind | None = None
     unit: uuid.UUID | None = None
 

@@ -76,3 +76,17 @@ def test_a_bogus_session_cookie_with_a_token_is_refused_not_a_server_error(cast:
     assert response.status_code == 403
     assert response.json()["code"] == "csrf_failed"
     assert not Clan.objects.filter(name="Họ Võ").exists()
+
+
+def test_a_year_no_date_can_have_is_a_validation_error(cast: Cast) -> None:
+    client = client_for(cast.admin)
+    assert client.get("/api/v1/events", {"year": 65536}).status_code == 422
+    assert client.get("/api/v1/events", {"year": -5}).status_code == 422
+    assert client.get("/api/v1/events", {"year": 2025}).status_code == 200
+
+
+def test_a_page_number_beyond_any_list_is_a_validation_error(cast: Cast) -> None:
+    client = client_for(cast.admin)
+    for path in ("/api/v1/units", "/api/v1/events", "/api/v1/imports", "/api/v1/plans"):
+        assert client.get(path, {"page": 10**30}).status_code == 422, path
+        assert client.get(path, {"page": 10_000_000}).json()["items"] == [], path
