@@ -151,6 +151,10 @@ def main() -> int:
         "SECURE_HSTS_SECONDS": "0",
         "CONN_MAX_AGE": "60",
         "DEBUG": "false",
+        # Production refuses to start without personal-data keys (Luật 91/2025/QH15);
+        # fixed bench-only keys so that runs share the generated database.
+        "PERSONAL_DATA_KEYS": "YmVuY2gtZGFzaGJvYXJkLXRlc3Qtb25seS1rZXktMzI=",
+        "PERSONAL_DATA_INDEX_KEY": "bench-dashboard-blind-index-key-not-a-secret",
     }
     os.environ.update(server_env)
     ensure_database(url)
