@@ -165,6 +165,16 @@ def test_split_sends_the_community_registration_to_the_default_unit_flagged(cast
 
 def test_abolished_level_withdraws_the_district_community_registration(cast: Cast) -> None:
     of_district = _community(cast, cast.district)
+    district_lock = _lock(cast, cast.district, dt.date(2025, 9, 1))
+    city_plan = Plan.objects.create(
+        tenant=cast.tenant,
+        issuing_unit=cast.city,
+        number=734,
+        title="Kế hoạch của thành phố",
+        start_year=2023,
+        end_year=2030,
+    )
+    _target(city_plan, cast.district, 2026, TargetKind.RATE, "70")
     plan = reorg.reorganisation_create(
         actor=cast.admin, name="Bỏ cấp huyện", effective_on=EFFECTIVE, abolish_level="district"
     )
@@ -176,10 +186,17 @@ def test_abolished_level_withdraws_the_district_community_registration(cast: Cas
         targets=[{"code": "27184", "name": "Phường Sài Gòn", "kind": "phuong"}],
     )
     preview = reorg.reorganisation_preview(plan=plan)
-    assert [n.code for n in preview.notices if n.unit_code == "771"] == ["community_abolished"]
+    assert [n.code for n in preview.notices if n.unit_code == "771"] == [
+        "community_abolished",
+        "target_abolished",
+    ]
     _apply(cast, plan)
     row = fresh(of_district)
     assert (row.status, row.subject_unit_id) == (RegistrationStatus.WITHDRAWN, cast.district.pk)
+    # The district's deadline still binds the communes that continue its wards.
+    [copy] = FormLock.objects.filter(unit=_new("27184"))
+    assert copy.locks_at == district_lock.locks_at
+    assert not Target.objects.filter(plan=city_plan, unit=_new("27184")).exists()
 
 
 # --- Form locks ----------------------------------------------------------------------------
@@ -365,7 +382,7 @@ def test_future_events_follow_the_successor_and_running_plans_of_a_closed_issuer
 
     future = event(ward_b, dt.date(2025, 10, 1))
     held = event(ward_b, dt.date(2024, 10, 1))
-    Plan.objects.create(
+    ward_plan = Plan.objects.create(
         tenant=cast.tenant,
         issuing_unit=ward_b,
         number=5,
@@ -373,6 +390,7 @@ def test_future_events_follow_the_successor_and_running_plans_of_a_closed_issuer
         start_year=2023,
         end_year=2030,
     )
+    own_target = _target(ward_plan, ward_b, 2026, TargetKind.RATE, "80")
     plan = _merge_plan(cast, ward_b)
     preview = reorg.reorganisation_preview(plan=plan)
     assert preview.counts["events"] == 1
@@ -380,6 +398,9 @@ def test_future_events_follow_the_successor_and_running_plans_of_a_closed_issuer
     _apply(cast, plan)
     assert fresh(future).unit_id == _new("27190").pk
     assert fresh(held).unit_id == ward_b.pk
+    # The ward's own plan stays its document: its targets are not carried.
+    assert preview.counts["targets"] == 0
+    assert list(Target.objects.filter(plan=ward_plan)) == [own_target]
 
 
 # --- Shown before applying: the preview page and the API ------------------------------------

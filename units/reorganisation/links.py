@@ -31,7 +31,9 @@ Decided per model (the preview lists each, apply writes them in its transaction)
   loosen it, so no part's commitment drops). A split copies a rate target to
   every new unit; a count target cannot be divided by the engine and goes to
   the default new unit, flagged. Past years and finished campaigns stay
-  (decided history); an abolished unit's targets stay and are flagged.
+  (decided history); an abolished unit's targets stay and are flagged; so do
+  the targets of a plan whose issuing unit the reorganisation closes (the
+  plan stays that unit's document, see below).
 - :class:`campaigns.models.Event` organised by a closed unit and starting on or
   after the plan's date — the **successor** organises it (for a split the
   default new unit, flagged); events already under way stay with their unit.
@@ -119,7 +121,7 @@ def heirs_of(preview: Preview) -> dict[int, list[Ref]]:
         for unit in preview.units.values():
             if unit.parent_id in abolished and unit.pk in heirs:
                 heirs.setdefault(unit.parent_id, []).extend(heirs[unit.pk])
-    return heirs
+    return {pk: list(dict.fromkeys(refs)) for pk, refs in heirs.items()}
 
 
 def _step_kind(preview: Preview) -> dict[int, str]:
@@ -226,6 +228,8 @@ def _plan_targets(
         ).select_related("plan")
         for target in targets.order_by("pk"):
             unit = preview.units[target.unit_id]
+            if target.plan.issuing_unit_id in preview.closed_by:
+                continue  # the plan itself stays a document of a closed unit (flagged)
             if target.unit_id in abolished:
                 links.notices.append(
                     Notice(
