@@ -470,3 +470,28 @@ def _apply_queries(cast: Cast, wards: int) -> int:
 
 def test_carrying_runs_the_same_number_of_queries_for_2_and_8_wards(cast: Cast) -> None:
     assert _apply_queries(cast, 2) == _apply_queries(cast, 8)
+
+
+def test_split_warns_both_new_units_lack_a_profile_and_the_default_one_takes_the_event(
+    cast: Cast,
+) -> None:
+    _profile(cast, cast.ward, "Nguyễn Văn A")
+    week = Event.objects.create(
+        tenant=cast.tenant,
+        unit=cast.ward,
+        kind=EventKind.LIFELONG_WEEK,
+        name="Tuần lễ học tập suốt đời 2025",
+        starts_on=dt.date(2025, 10, 1),
+        ends_on=dt.date(2025, 10, 7),
+    )
+    plan = _split_plan(cast)
+    preview = reorg.reorganisation_preview(plan=plan)
+    assert sorted(n.unit_code for n in preview.notices if n.code == "issuer_profile_missing") == [
+        "27184",
+        "27185",
+    ]
+    assert [n.unit_code for n in preview.notices if n.code == "event_split"] == ["27184"]
+    _apply(cast, plan)
+    assert fresh(week).unit_id == _new("27184").pk
+    assert not IssuerProfile.objects.filter(unit__in=[_new("27184"), _new("27185")]).exists()
+    assert AuditEvent.objects.filter(action="event.move", object_id=str(week.public_id)).exists()
