@@ -157,6 +157,15 @@ def print_report(result: dict[str, Any]) -> None:
         f"server: {server['server_5xx']} 5xx, {server['tracebacks']} tracebacks, "
         f"{server['worker_timeouts']} worker timeouts (log {server['error_log']})"
     )
+    locks = server.get("database_locks") or {}
+    if locks:
+        print(
+            f"  PostgreSQL, sampled each second: {locks['active_backends_avg']} active backends, "
+            f"{locks['lock_waiting_avg']} waiting on a lock on average (max "
+            f"{locks['lock_waiting_max']}), longest wait seen {locks['longest_lock_wait_ms']:.0f} ms"
+        )
+        for q in locks["waiting_queries"][:3]:
+            print(f"    waiting ({q['samples']}×): {q['query']}")
     for group, t in server.get("server_time", {}).items():
         print(
             f"  gunicorn time of {GROUPS[group]} (no backlog wait): "

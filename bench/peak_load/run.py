@@ -34,7 +34,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +189,62 @@ def run_locust(args: argparse.Namespace, port: int, env: dict[str, str]) -> int:
     return result.returncode
 
 
+class LockSampler(threading.Thread):
+    """Samples ``pg_stat_activity`` of the bench database once a second during the
+    load: backends waiting on a lock (row locks of hot rows such as the city's
+    rollup row, which every transition updates), and the longest such wait."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        import environ
+
+        config = environ.Env.db_url_config(url)
+        self.conninfo = {
+            k: v
+            for k, v in {
+                "dbname": config["NAME"],
+                "user": config.get("USER") or None,
+                "password": config.get("PASSWORD") or None,
+                "host": config.get("HOST") or None,
+                "port": config.get("PORT") or None,
+            }.items()
+            if v
+        }
+        self.samples: list[tuple[int, int, float]] = []
+        self.queries: Counter[str] = Counter()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(**self.conninfo, autocommit=True) as conn:
+            while not self.done.wait(1.0):
+                rows = conn.execute(
+                    "SELECT wait_event_type, "
+                    "EXTRACT(EPOCH FROM clock_timestamp() - state_change) * 1000, left(query, 120) "
+                    "FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state = 'active'"
+                ).fetchall()
+                waiting = [r for r in rows if r[0] == "Lock"]
+                self.samples.append(
+                    (len(rows), len(waiting), max((float(r[1]) for r in waiting), default=0.0))
+                )
+                self.queries.update(r[2] for r in waiting)
+
+    def summary(self) -> dict[str, Any]:
+        if not self.samples:
+            return {}
+        n = len(self.samples)
+        return {
+            "samples": n,
+            "active_backends_avg": round(sum(s[0] for s in self.samples) / n, 1),
+            "lock_waiting_avg": round(sum(s[1] for s in self.samples) / n, 2),
+            "lock_waiting_max": max(s[1] for s in self.samples),
+            "longest_lock_wait_ms": round(max(s[2] for s in self.samples), 1),
+            "waiting_queries": [{"query": q, "samples": c} for q, c in self.queries.most_common(5)],
+        }
+
+
 def stop(server: subprocess.Popen) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -301,10 +359,15 @@ def main() -> int:
         (WORK / "access.log").write_text("")
         since = timezone.now()
         load_before = os.getloadavg()
+        sampler = LockSampler(url)
+        sampler.start()
         locust_exit = run_locust(args, port, env)
     finally:
         stop(server)
+    sampler.done.set()
+    sampler.join(timeout=5)
     log = server_log()
+    log["database_locks"] = sampler.summary()
     writes = read_jsonl(WORK / "writes.jsonl")
     requests = read_jsonl(WORK / "requests.jsonl")
     checks = verify(data=data, writes=writes, since=since - dt.timedelta(seconds=1))
