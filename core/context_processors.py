@@ -51,6 +51,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             item("recognition:review-chain-list", _("Review chains"), "review-chains"),
             item("accounts:user-list", _("Users and roles"), "users"),
             item("units:reorganisation-list", _("Reorganisations"), "reorganisations"),
+            item(
+                "recognition:personal-data-access-log",
+                _("Personal data access log"),
+                "personal-data-access-log",
+            ),
         ]
     items.append({"label": _("Catalogues"), "name": "catalogues", "children": catalogues})
     return {

@@ -204,3 +204,12 @@ def test_the_log_screen_is_for_tenant_admins_of_their_tenant(cast: Any) -> None:
         make_user(cast.tenant, "district.admin"), cast.other_district, Role.TENANT_ADMIN
     )
     assert client_for(district_admin).get(LOG_URL).context["rows"] == []  # another subtree
+
+
+def test_the_menu_links_the_log_for_tenant_admins_only(cast: Any) -> None:
+    home = client_for(cast.admin).get("/recognition/subjects/households/")
+    assert LOG_URL.encode() in home.content
+    assert (
+        LOG_URL.encode()
+        not in client_for(cast.ward_official).get("/recognition/subjects/households/").content
+    )
