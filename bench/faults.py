@@ -34,6 +34,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -295,7 +296,7 @@ def main(argv: list[str]) -> int:
 
     cookie, token = prepare(url)
     port = _free_port()
-    log_path = BASE_DIR / "bench" / ".faults-gunicorn.log"
+    log_path = Path(tempfile.gettempdir()) / "xhht-faults-gunicorn.log"
     server = start_gunicorn(url, port, log_path)
     drill = Drill(base=f"http://127.0.0.1:{port}", cookie=cookie, token=token)
     try:
