@@ -1,0 +1,136 @@
+"""The peak-load benchmark's preparation and its after-the-run database checks
+(bench/peak_load): writes made through the services and recorded as the Locust
+users record them pass; a lost save, an unrecorded (duplicated) save and a
+missing submit are caught."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "peak_load"))
+
+import prepare
+from verify import verify
+
+from recognition.models import Assessment, AssessmentStatus, Dossier, IndicatorScore
+from recognition.services import assessment as assessment_services
+from recognition.services import dossier as dossier_services
+
+pytestmark = pytest.mark.django_db
+RNG = random.Random(2026)
+
+
+@pytest.fixture
+def bench(db: None) -> dict[str, Any]:
+    year = timezone.localdate().year
+    tenant = prepare.ensure_tenant(wards=2, reviewers=1, viewers=1)
+    counts = prepare.reset_cycle(tenant=tenant, wards=2, year=year)
+    data = prepare.credentials(tenant=tenant, wards=2, reviewers=1, viewers=1, year=year)
+    return {"tenant": tenant, "counts": counts, "data": data, "since": timezone.now()}
+
+
+def _save(item: dict[str, Any], indicators: list[dict[str, Any]], writes: list[dict]) -> None:
+    assessment = Assessment.objects.get(public_id=item["id"])
+    values = {i["id"]: RNG.randint(0, i["max"]) for i in indicators}
+    saved = assessment_services.assessment_save_scores(
+        actor=None, assessment=assessment, expected_version=assessment.version, values=values
+    )
+    writes.append(
+        {"kind": "save", "assessment": item["id"], "version": saved.version, "values": values}
+    )
+
+
+def _ward_cycle(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The first ward's official: every assessment saved twice, completed and
+    added, the dossier submitted; the writes recorded as the locustfile does."""
+    ward = data["wards"][0]
+    writes: list[dict[str, Any]] = []
+    for item in ward["assessments"]:
+        _save(item, data["indicators"], writes)
+        _save(item, data["indicators"], writes)
+        done = assessment_services.assessment_complete(
+            actor=None, assessment=Assessment.objects.get(public_id=item["id"])
+        )
+        writes.append({"kind": "complete", "assessment": item["id"], "version": done.version})
+        dossier = Dossier.objects.get(public_id=ward["dossier"])
+        count = dossier_services.dossier_add_items(
+            actor=None, dossier=dossier, assessment_ids=[item["id"]]
+        )
+        writes.append({"kind": "add", "dossier": ward["dossier"], "count": count})
+    dossier_services.dossier_submit(
+        actor=None, dossier=Dossier.objects.get(public_id=ward["dossier"])
+    )
+    writes.append(
+        {
+            "kind": "submit",
+            "dossier": ward["dossier"],
+            "items": [i["id"] for i in ward["assessments"]],
+        }
+    )
+    return writes
+
+
+def _failed(results: list[dict[str, Any]]) -> set[str]:
+    return {r["check"] for r in results if not r["ok"]}
+
+
+def test_prepare_builds_the_two_tier_cycle(bench: dict[str, Any]) -> None:
+    data = bench["data"]
+    assert bench["counts"] == {"wards": 2, "registrations": 12, "assessments": 12, "dossiers": 2}
+    assert {a.status for a in Assessment.objects.all()} == {AssessmentStatus.DRAFT}
+    # Every assessment, by the service or in bulk, has one empty score per indicator.
+    assert IndicatorScore.objects.count() == 12 * len(data["indicators"])
+    assert IndicatorScore.objects.exclude(self_points=None).count() == 0
+    # 2026 family dossiers go to the city (the district level ended on 30/06/2025).
+    assert {d.reviewing_unit.depth for d in Dossier.objects.select_related("reviewing_unit")} == {0}
+    assert len(data["wards"]) == 2 and data["reviewers"][0]["wards"] == [0, 1]
+    assert all(w["token"].startswith("xhht_") and w["session"] for w in data["wards"])
+
+
+def test_recorded_writes_match_the_database(bench: dict[str, Any]) -> None:
+    writes = _ward_cycle(bench["data"])
+    results = verify(data=bench["data"], writes=writes, since=bench["since"])
+    assert _failed(results) == set()
+    by_name = {r["check"]: r for r in results}
+    assert by_name["dossier items = successful adds"]["found"] == 6
+    assert by_name["dossiers submitted = successful submits"]["found"] == 1
+
+
+def test_a_lost_save_is_caught(bench: dict[str, Any]) -> None:
+    writes = _ward_cycle(bench["data"])
+    last = max((w for w in writes if w["kind"] == "save"), key=lambda w: w["version"])
+    indicator = next(iter(last["values"]))
+    last["values"][indicator] = (last["values"][indicator] + 1) % 11  # sent, never stored
+    assert _failed(verify(data=bench["data"], writes=writes, since=bench["since"])) == {
+        "saved scores stored (no lost save)"
+    }
+
+
+def test_an_unrecorded_second_write_is_caught(bench: dict[str, Any]) -> None:
+    data = bench["data"]
+    item = data["wards"][1]["assessments"][0]
+    writes: list[dict[str, Any]] = []
+    _save(item, data["indicators"], writes)
+    _save(item, data["indicators"], [])  # written twice, recorded once
+    writes[0]["values"] = {
+        str(i): int(p)
+        for i, p in IndicatorScore.objects.filter(assessment__public_id=item["id"]).values_list(
+            "indicator__public_id", "self_points"
+        )
+    }
+    assert _failed(verify(data=data, writes=writes, since=bench["since"])) == {
+        "assessment versions = start + successful writes",
+        "audit events 'assessment.scores' = successful saves",
+    }
+
+
+def test_a_submit_missing_from_the_record_is_caught(bench: dict[str, Any]) -> None:
+    writes = [w for w in _ward_cycle(bench["data"]) if w["kind"] != "submit"]
+    failed = _failed(verify(data=bench["data"], writes=writes, since=bench["since"]))
+    assert "dossiers submitted = successful submits" in failed
