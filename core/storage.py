@@ -67,6 +67,10 @@ class AtomicFileSystemStorage(JournalledStorageMixin, FileSystemStorage):
         self._write_fully(partial, content)
         try:
             while True:
+                if getattr(self, "_allow_overwrite", False):
+                    os.replace(partial, final)  # atomic replacement, as configured
+                    partial = ""
+                    break
                 try:
                     os.link(partial, final)  # atomic; fails if the name is taken
                     break
@@ -76,7 +80,8 @@ class AtomicFileSystemStorage(JournalledStorageMixin, FileSystemStorage):
                     job_journal.note(name)
                     final = self.path(name)
         finally:
-            os.unlink(partial)
+            if partial:
+                os.unlink(partial)
         if self.file_permissions_mode is not None:
             os.chmod(final, self.file_permissions_mode)
         fault_point(f"storage.written:{name}")

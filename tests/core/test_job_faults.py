@@ -219,3 +219,11 @@ def test_with_the_queue_down_the_job_fails_with_the_reason(cast, monkeypatch) ->
         assert "task queue is unavailable" in str(raised.value)
     # The row says why (in the worker's language at the time: Vietnamese by default).
     assert job.message
+
+
+def test_a_storage_that_may_overwrite_replaces_atomically(tmp_path) -> None:
+    storage = AtomicFileSystemStorage(location=tmp_path, allow_overwrite=True)
+    assert storage.save("a.txt", ContentFile(b"one")) == "a.txt"
+    assert storage.save("a.txt", ContentFile(b"two")) == "a.txt"
+    assert storage.open("a.txt").read() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
