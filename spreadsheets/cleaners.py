@@ -18,7 +18,7 @@ import calendar
 import datetime
 import re
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -126,10 +126,11 @@ def _parse_decimal(value: Any) -> Decimal:
         raise CellError(_("%(value)s is not a number.") % {"value": _number_text(value)})
     if isinstance(value, int):
         return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, Decimal):
-        return value
+    if isinstance(value, (float, Decimal)):
+        cell = Decimal(repr(value)) if isinstance(value, float) else value
+        if not cell.is_finite():  # NaN or infinity: no cell of a sheet means that
+            raise CellError(_("%(value)s is not a number.") % {"value": _number_text(value)})
+        return cell
     if isinstance(value, datetime.date):
         raise CellError(_("%(value)s is a date, not a number.") % {"value": _number_text(value)})
     shown = str(value).strip()
@@ -202,7 +203,12 @@ def decimal(
     number = _parse_decimal(value)
     if places is not None:
         quantum = Decimal(1).scaleb(-places)
-        rounded = number.quantize(quantum)
+        try:
+            rounded = number.quantize(quantum)
+        except InvalidOperation:  # more digits than any amount the sheets hold
+            raise CellError(
+                _("%(value)s has too many digits.") % {"value": _number_text(value)}
+            ) from None
         noise = isinstance(value, float) and abs(rounded - number) < Decimal("1e-9")
         if rounded != number and not noise:
             raise CellError(
