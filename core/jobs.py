@@ -19,6 +19,7 @@ job ends "failed" with the reason at once (:func:`job_enqueue`).
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 from collections.abc import Callable, Iterator
@@ -278,6 +279,33 @@ def _finish(job: Job, status: str, message: str | None) -> None:
     if message is not None:
         fields["message"] = message
     Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def jobs_recover(*, stale_after_s: int) -> dict[str, int]:
+    """Send again the jobs nobody is working on (the beat runs this every few minutes).
+
+    A job stays "running" with nobody on it when its worker died after its
+    message was acknowledged (a duplicate delivery answered "busy" meanwhile,
+    or the database was down through the last retry); on PostgreSQL its
+    advisory lock is then free. A job "pending" for longer than
+    ``stale_after_s`` lost its message (a broker restarted without its data).
+    Sending a job again is harmless: :func:`job_run` runs it at most once.
+    """
+    cutoff = timezone.now() - dt.timedelta(seconds=stale_after_s)
+    sent = {"running": 0, "pending": 0}
+    if _leases_are_exclusive():
+        running = Job.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff)
+        for job_id in running.values_list("pk", flat=True):
+            with job_lease(job_id) as free:
+                abandoned = free
+            if abandoned:
+                log.warning("job %s: running with nobody on it, sent again", job_id)
+                job_enqueue(Job.objects.get(pk=job_id))
+                sent["running"] += 1
+    for job in Job.objects.filter(status=JobStatus.PENDING, created_at__lt=cutoff):
+        job_enqueue(job)
+        sent["pending"] += 1
+    return sent
 
 
 def job_retry(*, actor: Any, job: Job) -> Job:

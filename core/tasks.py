@@ -51,3 +51,11 @@ def run_job(self: Any, job_id: int) -> str:
         if final or not is_transient(exc):
             raise
         raise self.retry(exc=exc, countdown=retry_delay(request.retries)) from exc
+
+
+@shared_task(name="core.jobs_recover", acks_late=True)
+def jobs_recover_task() -> dict[str, int]:
+    """Beat: send again the jobs a dead worker left behind (core/jobs.py)."""
+    from core.jobs import jobs_recover
+
+    return jobs_recover(stale_after_s=getattr(settings, "JOB_STALE_AFTER", 3600))

@@ -23,6 +23,9 @@ Environment variables:
     worker (keep it above the longest job).
 ``JOB_MAX_RETRIES``, ``JOB_RETRY_BACKOFF``, ``JOB_RETRY_BACKOFF_MAX``
     Retries of a job after a transient error, with exponential back-off and jitter.
+``JOB_STALE_AFTER``
+    Seconds after which the beat sends again a job still pending, or running
+    with no live worker on it (default 3600).
 """
 
 from __future__ import annotations
@@ -72,6 +75,12 @@ def _apply_celery(settings: dict[str, Any]) -> None:
     settings["JOB_MAX_RETRIES"] = env.int("JOB_MAX_RETRIES", default=5)
     settings["JOB_RETRY_BACKOFF"] = env.int("JOB_RETRY_BACKOFF", default=5)
     settings["JOB_RETRY_BACKOFF_MAX"] = env.int("JOB_RETRY_BACKOFF_MAX", default=300)
+    # Jobs left behind by a dead worker are sent again (core.jobs.jobs_recover).
+    settings["JOB_STALE_AFTER"] = env.int("JOB_STALE_AFTER", default=3600)
+    settings["CELERY_BEAT_SCHEDULE"]["core-jobs-recover"] = {
+        "task": "core.jobs_recover",
+        "schedule": 300.0,
+    }
 
 
 def _apply_cache_and_storage(settings: dict[str, Any]) -> None:

@@ -227,3 +227,57 @@ def test_a_storage_that_may_overwrite_replaces_atomically(tmp_path) -> None:
     assert storage.save("a.txt", ContentFile(b"two")) == "a.txt"
     assert storage.open("a.txt").read() == b"two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_the_beat_sends_again_the_jobs_left_behind(cast, monkeypatch) -> None:
+    import datetime as dt
+
+    from django.db import connection
+    from django.utils import timezone
+
+    sent: list[int] = []
+    monkeypatch.setattr(jobs, "job_enqueue", lambda job: sent.append(job.pk))
+    long_ago = timezone.now() - dt.timedelta(hours=2)
+    lost = _job(cast)
+    Job.objects.filter(pk=lost.pk).update(created_at=long_ago)
+    _job(cast)  # pending for a moment only: its message is on the way
+    orphan = _job(cast, JobStatus.RUNNING, started_at=long_ago)
+    _job(cast, JobStatus.RUNNING, started_at=timezone.now())  # just started
+    _job(cast, JobStatus.DONE, started_at=long_ago)
+
+    result = jobs.jobs_recover(stale_after_s=3600)
+    if connection.vendor == "postgresql":
+        assert result == {"running": 1, "pending": 1}
+        assert sorted(sent) == sorted([lost.pk, orphan.pk])
+    else:  # no advisory locks: a running job is only taken over on redelivery
+        assert result == {"running": 0, "pending": 1} and sent == [lost.pk]
+
+
+def test_the_beat_leaves_a_job_a_live_worker_holds(cast, monkeypatch) -> None:
+    import datetime as dt
+
+    import psycopg
+    from django.db import connection
+    from django.utils import timezone
+
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    sent: list[int] = []
+    monkeypatch.setattr(jobs, "job_enqueue", lambda job: sent.append(job.pk))
+    busy = _job(cast, JobStatus.RUNNING, started_at=timezone.now() - dt.timedelta(hours=2))
+    db = connection.settings_dict
+    other = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        autocommit=True,
+    )
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [jobs.ADVISORY_NAMESPACE, busy.pk])
+        assert jobs.jobs_recover(stale_after_s=3600) == {"running": 0, "pending": 0}
+        assert job_run(busy.pk) == "busy"
+    finally:
+        other.close()
+    assert sent == []
