@@ -242,7 +242,7 @@ def phase(name: str, households: int, commit: bool) -> dict[str, Any]:
     from units.reorganisation.services import reorganisation_apply, reorganisation_preview
 
     tenant = Tenant.objects.get(slug=_slug(households))
-    out: dict[str, Any] = {"phase": name}
+    out: dict[str, Any] = {"phase": name, "load_start": os.getloadavg()}
     started = time.perf_counter()
     if name == "plan":
         Reorganisation.objects.filter(tenant=tenant, status=ReorganisationStatus.DRAFT).delete()
@@ -274,6 +274,7 @@ def phase(name: str, households: int, commit: bool) -> dict[str, Any]:
                     transaction.set_rollback(True)
     out["seconds"] = time.perf_counter() - started
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["load_end"] = os.getloadavg()
     return out
 
 
@@ -321,7 +322,7 @@ def main(argv: list[str]) -> int:
         print(f"{name:8} {result['seconds']:8.1f} s   peak RSS {result['peak_rss_mib']:7.0f} MiB")
         for key in (
             "steps", "warnings", "conflicts", "counts", "result", "first_conflicts",
-            "seconds_apply", "seconds_fk_checks",
+            "seconds_apply", "seconds_fk_checks", "load_start", "load_end",
         ):  # fmt: skip
             if key in result:
                 print(f"         {key}: {result[key]}")
