@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -30,6 +31,7 @@ from tests.recognition.conftest import make_points_set
 from tests.recognition.dossier_factories import make_assessment
 from tests.units.test_reorganisation_support import EFFECTIVE, fresh
 from units.models import AdministrativeUnit
+from units.reorganisation import links as links_module
 from units.reorganisation import services as reorg
 
 NEW = {"code": "27190", "name": "Phường Sài Gòn", "kind": "phuong"}
@@ -495,3 +497,35 @@ def test_split_warns_both_new_units_lack_a_profile_and_the_default_one_takes_the
     assert fresh(week).unit_id == _new("27184").pk
     assert not IssuerProfile.objects.filter(unit__in=[_new("27184"), _new("27185")]).exists()
     assert AuditEvent.objects.filter(action="event.move", object_id=str(week.public_id)).exists()
+
+
+def test_a_large_plan_reads_the_tenant_once_with_the_same_layout(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ward_b = _ward_b(cast)
+    _lock(cast, cast.ward, dt.date(2025, 9, 1))
+    _lock(cast, cast.other_ward, dt.date(2025, 9, 1))  # not closed: never copied
+    _profile(cast, ward_b, "Trần Thị B")
+    campaign = _campaign(cast)
+    _target(campaign, cast.ward, 2026, TargetKind.COUNT, "5")
+    _target(campaign, cast.other_ward, 2026, TargetKind.COUNT, "7")
+    Event.objects.create(
+        tenant=cast.tenant,
+        unit=ward_b,
+        kind=EventKind.OTHER,
+        name="Hội thi",
+        starts_on=dt.date(2025, 8, 1),
+        ends_on=dt.date(2025, 8, 1),
+    )
+    plan = _merge_plan(cast, ward_b)
+    small = reorg.reorganisation_preview(plan=plan)
+    monkeypatch.setattr(links_module, "CHUNK", 1)  # every plan is now "large"
+    large = reorg.reorganisation_preview(plan=plan)
+    assert small.counts == large.counts
+    assert [n.as_dict() for n in small.notices] == [n.as_dict() for n in large.notices]
+    assert (small.counts["form_locks"], small.counts["targets"], small.counts["events"]) == (
+        1,
+        1,
+        1,
+    )
+    assert [n.code for n in small.notices] == ["issuer_profile_missing"]
