@@ -263,7 +263,7 @@ def _nominations(tenant: Tenant, reviewer: User) -> None:
         award_form=AwardForm.PROVINCE_MERIT,
         person_name="Trần Thị Khuyến Học",
         person_position="Chi hội trưởng Chi hội Khuyến học khu phố 1, Phường Vườn Lài",
-        achievements="Vận động 40 hộ đăng ký “Gia đình học tập”; duy trì tủ sách khu phố. [DỮ LIỆU MẪU]",
+        achievements="Vận động 24 hộ đăng ký “Gia đình học tập”; duy trì tủ sách khu phố. [DỮ LIỆU MẪU]",
     )
     nomination_services.nomination_review(actor=reviewer, nomination=approved)
     approved.refresh_from_db()

@@ -4,9 +4,9 @@ Since 01/07/2025 the official's ward is Phường Vườn Lài, the successor of
 of Quận 10 (``units/demo/reform.py``); the old ward's khu phố continue under it
 with their codes (``27184-KP03``…).
 
-- "ho-gia-dinh-kp03-bo-sung.xlsx": six households newly settled in Khu phố 3,
-  checked and imported (their codes continue the khu phố's numbering, H041…);
-- "ho-gia-dinh-kp04-can-sua.xlsx": five households of Khu phố 4, left "has
+- "ho-gia-dinh-kp03-bo-sung.xlsx": six households newly settled in the old
+  Phường 1's Khu phố 3 (``27184-KP03``, renumbered in Vườn Lài), checked and imported (their codes continue the khu phố's numbering, H041…);
+- "ho-gia-dinh-kp04-can-sua.xlsx": five households of ``27184-KP04``, left "has
   errors" with two of them (an empty head of household; a khu phố code of
   Phường Diên Hồng), so the preview screen has something to show.
 
@@ -78,6 +78,10 @@ def _upload(official: User, ward: AdministrativeUnit, name: str, content: bytes)
     return run
 
 
+def _name(tenant: Tenant, code: str) -> str:
+    return AdministrativeUnit.objects.get(tenant=tenant, code=code, valid_to__isnull=True).name
+
+
 def seed_import_demo() -> dict[str, int]:
     """The two imports (see the module docstring); {} when the demo tenant is missing."""
     tenant = Tenant.objects.filter(slug="hcm").first()
@@ -94,7 +98,7 @@ def seed_import_demo() -> dict[str, int]:
     if APPLIED_FILE not in done:
         kp03 = f"{NEIGHBOURHOOD_PREFIX}-KP03"
         rows = [
-            [f"{kp03}-H{n:03d}", name, f"{address}, Khu phố 3", members, kp03]
+            [f"{kp03}-H{n:03d}", name, f"{address}, {_name(tenant, kp03)}", members, kp03]
             for n, (name, address, members) in enumerate(NEW_IN_KP03, start=41)
         ]
         run = _upload(official, ward, APPLIED_FILE, _xlsx(rows))
@@ -109,7 +113,7 @@ def seed_import_demo() -> dict[str, int]:
             [
                 f"{kp04}-H{n:03d}",
                 name,
-                f"{address}, Khu phố 4",
+                f"{address}, {_name(tenant, kp04)}",
                 members,
                 OTHER_WARD_NEIGHBOURHOOD if n == 44 else kp04,
             ]

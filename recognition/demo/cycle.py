@@ -7,7 +7,7 @@ chain (the wards propose, the city — Sở GD&ĐT — reviews; ``ensure_default
 after the reform, RULES.md §8 UNCERTAIN and configurable), reviewed by
 ``reviewer.q10``, whose district role the reform moved to the city:
 
-- every household of the ten wards (the 3,160 of Quận 10's 79 khu phố, moved to
+- every household of the ten wards (the 1,896 of Quận 10's 79 khu phố, moved to
   the new wards' khu phố, and Quận 11's and Phú Nhuận's) registered for 2026 and
   self-assessed (most complete, some still being assessed);
 - dossiers in every state (:data:`DOSSIER_PLAN`): Phường Vườn Lài — the demo ward
@@ -34,6 +34,7 @@ from django.db.models import Q
 
 from accounts.models import User
 from core.audit import audit_record
+from recognition.demo.history import seed_households_after_reform
 from recognition.demo.sets import ensure_demo_sets
 from recognition.models import (
     Assessment,
@@ -256,6 +257,7 @@ def seed_cycle_demo(tenant: Tenant) -> dict[str, int]:
         tenant=tenant, year=YEAR, title=Title.FAMILY, proposing_unit__in=wards
     ).exists():
         return {"households": Household.objects.filter(tenant=tenant).count()}
+    seed_households_after_reform(tenant)  # none yet when the demo began after the reform
     rng = random.Random(SEED)  # noqa: S311 — reproducible demo data, not security
     reviewer = User.objects.get(username="reviewer.q10")
     for ward in wards:

@@ -2,7 +2,7 @@
 
 Loaded before the reform plan (``units/demo/reform.py``), in the old wards:
 
-- the households: 40 per khu phố of Quận 10 (3,160 over its 79 khu phố) and 12
+- the households: 24 per khu phố of Quận 10 (1,896 over its 79 khu phố) and 12
   per ward of Quận 11 and Phú Nhuận (their khu phố are not in the demo);
 - every household registered for "Gia đình học tập" in 2023, 2024 and 2025, a
   growing share recognised (:data:`RECOGNISED_SHARE`), the rest approved: all
@@ -28,7 +28,7 @@ from units.levels import Level
 from units.models import AdministrativeUnit, Tenant
 
 SEED = 2023
-HOUSEHOLDS_PER_NEIGHBOURHOOD = 40
+HOUSEHOLDS_PER_NEIGHBOURHOOD = 24
 HOUSEHOLDS_PER_WARD = 12
 #: Districts whose wards hold their households directly (no khu phố in the demo).
 WARD_HOUSEHOLD_DISTRICTS = ("772", "768")
@@ -127,24 +127,57 @@ def _household(
     return household
 
 
-def _households(tenant: Tenant, district: AdministrativeUnit, rng: random.Random) -> None:
-    streets = STREETS[district.code]
+def _homes(district: AdministrativeUnit) -> tuple[list[AdministrativeUnit], int]:
+    """Where ``district``'s households live (its khu phố, or its wards) and how many each."""
     if district.code in WARD_HOUSEHOLD_DISTRICTS:
-        homes = list(district.children.filter(level=Level.COMMUNE).order_by("code"))
-        per_home = HOUSEHOLDS_PER_WARD
-    else:
-        homes = list(
+        return (
+            list(district.children.filter(level=Level.COMMUNE).order_by("code")),
+            HOUSEHOLDS_PER_WARD,
+        )
+    return (
+        list(
             AdministrativeUnit.objects.filter(
                 parent__parent=district, level=Level.NEIGHBOURHOOD
             ).order_by("code")
-        )
-        per_home = HOUSEHOLDS_PER_NEIGHBOURHOOD
+        ),
+        HOUSEHOLDS_PER_NEIGHBOURHOOD,
+    )
+
+
+def _households(
+    tenant: Tenant, homes: list[AdministrativeUnit], per_home: int, streets: list[str], rng: Any
+) -> None:
     rows = [
         _household(tenant, home, n, rng.choice(streets), rng)
         for home in homes
         for n in range(1, per_home + 1)
     ]
     Household.objects.bulk_create(rows, batch_size=1000)
+
+
+def seed_households_after_reform(tenant: Tenant) -> int:
+    """The same families when the demo starts after the reform (``seed_demo
+    --no-cycle`` then the cycle, the browser tests): 24 per khu phố of Quận 10's
+    successors, and 12 per predecessor ward directly in the other new wards."""
+    from units.demo.reform import MERGES, in_force
+
+    if Household.objects.filter(tenant=tenant).exists():
+        return 0
+    rng = random.Random(SEED)  # noqa: S311 — reproducible demo data, not security
+    for code, _name, sources in MERGES:
+        ward = in_force(tenant, code)
+        old_ward = AdministrativeUnit.objects.get(
+            tenant=tenant, code=sources[0], valid_to__isnull=False
+        )
+        district = old_ward.parent
+        assert district is not None  # noqa: S101 - the old wards sit in their districts
+        if district.code in WARD_HOUSEHOLD_DISTRICTS:
+            homes, per_home = [ward], HOUSEHOLDS_PER_WARD * len(sources)
+        else:
+            homes = list(ward.children.filter(valid_to__isnull=True).order_by("code"))
+            per_home = HOUSEHOLDS_PER_NEIGHBOURHOOD
+        _households(tenant, homes, per_home, STREETS[district.code], rng)
+    return Household.objects.filter(tenant=tenant).count()
 
 
 def _ward_of(district: AdministrativeUnit) -> dict[int, AdministrativeUnit]:
@@ -213,7 +246,8 @@ def seed_history_demo(tenant: Tenant) -> dict[str, int]:
     registered = 0
     for code in DISTRICTS:
         district = AdministrativeUnit.objects.get(tenant=tenant, code=code, level=Level.DISTRICT)
-        _households(tenant, district, rng)
+        homes, per_home = _homes(district)
+        _households(tenant, homes, per_home, STREETS[district.code], rng)
         ward_of = _ward_of(district)
         counts = {
             year: _year(tenant=tenant, year=year, criteria_set=family_set, ward_of=ward_of)

@@ -68,7 +68,8 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 @pytest.fixture
 def demo_site(live_server: Any, transactional_db: None) -> str:
-    """The demo tenants, units and users behind a live server; returns its URL."""
+    """The demo tenants, units and users — after the 2025 reform plan, so the HCMC
+    tenant is two-tier — behind a live server; returns its URL."""
     seed_demo(with_cycle=False)
     return str(live_server.url)
 

@@ -1,8 +1,10 @@
 """A ward official imports a household list in a real browser (issue 8, tests).
 
-``ward.q10.p1`` downloads the household template, fills it in with two
-mistakes, reads both errors (row, column, message) in the preview, uploads
-the corrected file, confirms it and finds the new households in the list.
+``ward.q10.p1`` — since the 2025 reform the official of Phường Vườn Lài, where
+the khu phố of the old Phường 1 (Quận 10) continue with their codes — downloads
+the household template, fills it in with two mistakes, reads both errors (row,
+column, message) in the preview, uploads the corrected file, confirms it and
+finds the new households in the list.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ pytestmark = [
 
 WARD_OFFICIAL = "ward.q10.p1"
 KP01, KP02 = "27184-KP01", "27184-KP02"
-PHUONG_8_KP = "27187-KP01"  # a khu phố of another ward of Quận 10
+PHUONG_8_KP = "27187-KP01"  # the old Phường 8's khu phố, now in Phường Diên Hồng
 
 ROWS = [
     ["P1-KP01-0001", "Nguyễn Thị Lan", "12 Ba Tháng Hai", 4, KP01],
@@ -102,7 +104,7 @@ def test_ward_official_imports_households_after_fixing_two_errors(
     expect(second.nth(0)).to_have_text("5")
     expect(second.nth(1)).to_have_text("Mã khu phố/ấp (E)")
     expect(second.nth(2)).to_contain_text(PHUONG_8_KP)
-    expect(second.nth(2)).to_contain_text("Phường 1")
+    expect(second.nth(2)).to_contain_text("Phường Vườn Lài")
     expect(page.get_by_test_id("import-confirm")).to_have_count(0)
     assert not Household.objects.filter(code__startswith="P1-").exists()
 
@@ -126,4 +128,12 @@ def test_ward_official_imports_households_after_fixing_two_errors(
     body = page.locator("body")
     for name in ("Nguyễn Thị Lan", "Phạm Minh Tuấn", "Trần Văn Dũng", "Lê Thị Thu Hà"):
         expect(body).to_contain_text(name)
-    assert Household.objects.filter(code__startswith="P1-", unit__code=KP02).count() == 2
+    assert (
+        Household.objects.filter(
+            code__startswith="P1-",
+            unit__code=KP02,
+            unit__valid_to__isnull=True,
+            unit__parent__name="Phường Vườn Lài",
+        ).count()
+        == 2
+    )

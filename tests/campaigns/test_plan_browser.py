@@ -2,11 +2,13 @@
 
 ``admin.hcm`` creates the city's 734/KH-UBND for 2023–2030 through the screens,
 with its phases (2023–2025 sơ kết, 2026–2030 tổng kết) and a 70 % "Gia đình
-học tập" target for 2025. ``reviewer.q10`` opens it from the plan list and
-makes Quận 10's plan from it in one step, sees the inherited target with the
-city's value beside it, tries to lower it to 60 % (refused, the message on
-screen, nothing saved) and raises it to 75 % (saved). The PDF of the district
-plan reads back with "Thực hiện Kế hoạch số 734/KH-UBND".
+học tập" target for 2025. ``reviewer.q10`` — the city's reviewer since the 2025
+reform, when the districts ended — opens it from the plan list and makes the
+plan of Phường Vườn Lài (a ward directly under the city) from it in one step,
+sees the inherited target with the city's value beside it, tries to lower it to
+60 % (refused, the message on screen, nothing saved) and raises it to 75 %
+(saved). The PDF of the ward's plan reads back with "Thực hiện Kế hoạch số
+734/KH-UBND".
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ TITLE = (
     "Tổ chức thực hiện Phong trào thi đua “Cả nước thi đua xây dựng xã hội học tập, đẩy mạnh "
     "học tập suốt đời giai đoạn 2023 - 2030” trên địa bàn Thành phố Hồ Chí Minh"
 )
-QUAN_10 = "771"
+WARD = "27190"  # Phường Vườn Lài (since 01/07/2025)
 
 
 def _add_phase(page: Any, name: str, start: str, end: str, kind: str, due: str) -> None:
@@ -55,7 +57,7 @@ def _add_phase(page: Any, name: str, start: str, end: str, kind: str, due: str) 
     expect(page.get_by_test_id("phases")).to_contain_text(name)
 
 
-def test_the_city_plans_and_quan_10_derives_and_tightens(
+def test_the_city_plans_and_a_ward_derives_and_tightens(
     demo_site: str,  # noqa: F811
     new_page: Callable[..., Any],  # noqa: F811
     sign_in: Callable[..., None],  # noqa: F811
@@ -95,20 +97,20 @@ def test_the_city_plans_and_quan_10_derives_and_tightens(
         ("tong_ket", dt.date(2030, 12, 15)),
     ]
 
-    # --- reviewer.q10: Quận 10's plan in one step ---------------------------------------
+    # --- reviewer.q10: Phường Vườn Lài's plan in one step -------------------------------
     reviewer = new_page()
     sign_in(reviewer, "reviewer.q10")
     reviewer.goto("/campaigns/plans/")
     reviewer.get_by_test_id("plans").get_by_role("link", name="734/KH-UBND").click()
     derive = reviewer.get_by_test_id("derive-form")
-    derive.locator('[name="issuing_unit"]').select_option(label=f"Quận 10 ({QUAN_10})")
+    derive.locator('[name="issuing_unit"]').select_option(label=f"Phường Vườn Lài ({WARD})")
     reviewer.get_by_test_id("derive-plan").click()
     expect(reviewer.get_by_test_id("plan-parent")).to_contain_text("734/KH-UBND")
-    district = Plan.objects.get(parent=city, issuing_unit__code=QUAN_10)
-    assert district.title.endswith("trên địa bàn Quận 10")
+    district = Plan.objects.get(parent=city, issuing_unit__code=WARD)
+    assert district.title.endswith("trên địa bàn Phường Vườn Lài")
     assert Phase.objects.filter(plan=district, source__plan=city).count() == 2
 
-    row = reviewer.get_by_test_id(f"target-{Title.FAMILY}-2025-{QUAN_10}")
+    row = reviewer.get_by_test_id(f"target-{Title.FAMILY}-2025-{WARD}")
     expect(row.get_by_test_id("target-inherited")).to_have_text("70%")
     expect(row.get_by_test_id("target-value")).to_have_text("70%")
 
@@ -122,13 +124,11 @@ def test_the_city_plans_and_quan_10_derives_and_tightens(
     assert target.value == 70
 
     # Higher: saved.
-    row = reviewer.get_by_test_id(f"target-{Title.FAMILY}-2025-{QUAN_10}")
+    row = reviewer.get_by_test_id(f"target-{Title.FAMILY}-2025-{WARD}")
     row.get_by_test_id("target-input").fill("75")
     row.get_by_test_id("save-target").click()
     expect(
-        reviewer.get_by_test_id(f"target-{Title.FAMILY}-2025-{QUAN_10}").get_by_test_id(
-            "target-value"
-        )
+        reviewer.get_by_test_id(f"target-{Title.FAMILY}-2025-{WARD}").get_by_test_id("target-value")
     ).to_have_text("75%")
     expect(reviewer.get_by_test_id("targets-error")).to_have_count(0)
     target.refresh_from_db()
@@ -142,6 +142,6 @@ def test_the_city_plans_and_quan_10_derives_and_tightens(
         reader = PdfReader(io.BytesIO(handle.read()))
     text = unicodedata.normalize("NFC", " ".join(p.extract_text() or "" for p in reader.pages))
     flat = " ".join(text.split())
-    assert "KẾ HOẠCH" in flat and "QUẬN 10" in flat
+    assert "KẾ HOẠCH" in flat and "PHƯỜNG VƯỜN LÀI" in flat
     assert "Thực hiện Kế hoạch số 734/KH-UBND ngày 15 tháng 02 năm 2024" in flat
     assert "75%" in flat

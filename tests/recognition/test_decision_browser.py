@@ -1,11 +1,12 @@
 """A recognition decision in a real browser, on the demo.
 
-``reviewer.q10`` opens *Quyết định công nhận*, creates the 2025 "Gia đình học
-tập" decision of Quận 10, adds every approved household of Phường 8's reviewed
-dossier, watches the live preview follow the signer's name, enters the date and
-signer, issues it, watches the progress bar until the decision is issued, and
-downloads the PDF (read back: number, date, signer, every name). The ward
-official of Phường 8 then sees a household recognised by that decision.
+``reviewer.q10`` (the city's reviewer since the 2025 reform) opens *Quyết định
+công nhận*, creates the 2026 "Gia đình học tập" decision of UBND phường Diên Hồng
+(the post-reform recogniser of families), adds every approved household of its
+reviewed dossier, watches the live preview follow the signer's name, enters the
+date and signer, issues it, watches the progress bar until the decision is
+issued, and downloads the PDF (read back: number, date, signer, every name). The
+ward official of Phường Diên Hồng then sees a household recognised by it.
 """
 
 from __future__ import annotations
@@ -44,12 +45,12 @@ pytestmark = [
 ]
 
 SIGNER = "Trần Thị Ký Thử"
-WARD_8 = "27187"
+WARD = "27169"  # Phường Diên Hồng (since 01/07/2025; the code of the old Phường 14)
 
 
 @pytest.fixture
 def cycle_site(demo_site: str) -> str:  # noqa: F811
-    """The demo with its 2025 Quận 10 cycle (Phường 5 and 8 reviewed, no decision)."""
+    """The demo with its live 2026 cycle (Phường Diên Hồng reviewed, no decision)."""
     from recognition.demo.cycle import seed_cycle_demo
 
     seed_cycle_demo(Tenant.objects.get(slug="hcm"))
@@ -80,7 +81,7 @@ def test_reviewer_issues_a_decision_and_the_ward_sees_it(
     sign_in: Callable[..., None],  # noqa: F811
 ) -> None:
     approved = Assessment.objects.filter(
-        dossier__proposing_unit__code=WARD_8,
+        dossier__proposing_unit__code=WARD,
         dossier__title=Title.FAMILY,
         status=AssessmentStatus.APPROVED,
     )
@@ -92,16 +93,16 @@ def test_reviewer_issues_a_decision_and_the_ward_sees_it(
     sign_in(reviewer, "reviewer.q10")
     reviewer.get_by_role("link", name="Quyết định công nhận", exact=True).click()
     new = reviewer.get_by_role("region", name="Quyết định mới")
-    new.get_by_label("Đơn vị ban hành").select_option(label="Quận 10 (771)")
+    new.get_by_label("Đơn vị ban hành").select_option(label=f"Phường Diên Hồng ({WARD})")
     new.get_by_label("Danh hiệu").select_option(Title.FAMILY)
-    new.get_by_label("Năm công nhận").select_option("2025")
+    new.get_by_label("Năm công nhận").select_option("2026")
     new.get_by_test_id("create-decision").click()
     expect(reviewer.get_by_test_id("decision-title")).to_be_visible()
-    decision = Decision.objects.get(issuing_unit__code="771", year=2025)
+    decision = Decision.objects.get(issuing_unit__code=WARD, year=2026)
 
-    # The annex: every approved household of Phường 8.
+    # The annex: every approved household of Phường Diên Hồng.
     add = reviewer.get_by_test_id("add-items")
-    add.get_by_label("Đơn vị đề nghị").select_option(label="Phường 8")
+    add.get_by_label("Đơn vị đề nghị").select_option(label="Phường Diên Hồng")
     add.get_by_role("button", name="Lọc").click()
     reviewer.get_by_test_id("add-all").click()
     expect(reviewer.get_by_test_id("annex-count")).to_have_text(f"{expected:,}".replace(",", "."))
@@ -140,13 +141,13 @@ def test_reviewer_issues_a_decision_and_the_ward_sees_it(
     for name in names:
         assert name in flat, name
 
-    # The ward of Phường 8 sees its households recognised by the decision.
-    ward_unit = AdministrativeUnit.objects.get(code=WARD_8)
+    # The ward of Phường Diên Hồng sees its households recognised by the decision.
+    ward_unit = AdministrativeUnit.objects.get(code=WARD, valid_to__isnull=True)
     official = user_ensure(
         tenant=ward_unit.tenant,
-        username="ward.q10.p8",
-        email="ward.q10.p8@demo.xhht.vn",
-        full_name="Đỗ Thị Phường Tám",
+        username="ward.dienhong",
+        email="ward.dienhong@demo.xhht.vn",
+        full_name="Đỗ Thị Diên Hồng",
         password=DEMO_PASSWORD,
     )
     role_assign(actor=None, user=official, unit=ward_unit, role=Role.WARD_OFFICIAL)
@@ -155,6 +156,6 @@ def test_reviewer_issues_a_decision_and_the_ward_sees_it(
     ).first()
     assert household is not None
     ward = new_page()
-    sign_in(ward, "ward.q10.p8")
+    sign_in(ward, "ward.dienhong")
     ward.goto(cycle_site + reverse("recognition:assessment-detail", args=[household.public_id]))
     expect(ward.get_by_test_id("recognised-by")).to_contain_text("01/QĐ-UBND")

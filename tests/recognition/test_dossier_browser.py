@@ -1,8 +1,9 @@
 """The dossier and its review in a real browser, on the demo.
 
 ``ward.q10.p1`` finishes the self-assessment of a household still being
-assessed in the demo, opens the 2025 family dossier of Phường 1, adds every
-ready item and submits it; ``reviewer.q10`` returns one item with a reason,
+assessed in the demo, opens the 2026 family dossier of Phường Vườn Lài (the
+successor of Phường 1, Quận 10), adds every ready item and submits it to the
+city (the post-reform review chain); ``reviewer.q10`` returns one item with a reason,
 approves the others and finishes the review; the ward sees the reason, opens
 the returned assessment, corrects a score, marks it complete and resubmits;
 the reviewer sees what changed, approves and finishes.
@@ -34,12 +35,13 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
 
-REASON = "Thiếu ảnh chụp giấy khen học sinh giỏi năm học 2024–2025."
+REASON = "Thiếu ảnh chụp giấy khen học sinh giỏi năm học 2025–2026."
+WARD = "27190"  # Phường Vườn Lài (since 01/07/2025)
 
 
 @pytest.fixture
 def cycle_site(demo_site: str) -> str:  # noqa: F811
-    """The demo with its 2025 Quận 10 cycle (Phường 1's households self-assessed)."""
+    """The demo with its live 2026 cycle (Vườn Lài's households self-assessed)."""
     from recognition.demo.cycle import seed_cycle_demo
 
     seed_cycle_demo(Tenant.objects.get(slug="hcm"))
@@ -53,9 +55,10 @@ def test_submit_return_fix_resubmit_approve(
 ) -> None:
     ward = new_page()
     sign_in(ward, "ward.q10.p1")
-    # Assess: a household of Phường 1 whose self-assessment is not finished.
+    # Assess: a household of Vườn Lài whose self-assessment is not finished.
     draft = Assessment.objects.filter(
-        registration__proposing_unit__code="27184",
+        registration__proposing_unit__code=WARD,
+        registration__year=2026,
         registration__title=Title.FAMILY,
         status=AssessmentStatus.DRAFT,
     ).first()
@@ -71,14 +74,14 @@ def test_submit_return_fix_resubmit_approve(
     ward.get_by_role("link", name="Hồ sơ", exact=True).click()
     form = ward.get_by_test_id("open-dossier")
     form.get_by_label("Danh hiệu").select_option(Title.FAMILY)
-    form.get_by_label("Năm").fill("2025")
+    form.get_by_label("Năm").fill("2026")
     form.get_by_role("button", name="Mở hồ sơ").click()
     expect(ward.get_by_test_id("dossier-title")).to_contain_text("Gia đình học tập")
     ward.get_by_test_id("add-all").click()
     expect(ward.locator(".alert-success")).to_be_visible()
     ward.get_by_test_id("submit-dossier").click()
-    expect(ward.locator(".alert-success")).to_contain_text("Quận 10")
-    dossier = Dossier.objects.get(proposing_unit__code="27184", title=Title.FAMILY, year=2025)
+    expect(ward.locator(".alert-success")).to_contain_text("Thành phố Hồ Chí Minh")
+    dossier = Dossier.objects.get(proposing_unit__code=WARD, title=Title.FAMILY, year=2026)
     assert dossier.status == DossierStatus.SUBMITTED
     items = list(dossier.items.order_by("registration__household__code"))
     assert len(items) > 10
@@ -88,7 +91,7 @@ def test_submit_return_fix_resubmit_approve(
     sign_in(reviewer, "reviewer.q10")
     reviewer.get_by_role("link", name="Thẩm định", exact=True).click()
     reviewer.get_by_test_id("queue").locator("tr", has_text="Gia đình học tập").get_by_role(
-        "link", name="Phường 1", exact=True
+        "link", name="Phường Vườn Lài", exact=True
     ).click()
     row = reviewer.get_by_test_id("items").locator("tr", has_text=str(first.registration.subject))
     row.locator("summary").click()

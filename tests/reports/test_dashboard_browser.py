@@ -1,9 +1,10 @@
 """The steering dashboard in a real browser, on the demo.
 
 ``viewer.hcm`` (steering viewer of the city) opens the dashboard from the
-menu, sees the city's figures with the charts drawn, drills down Quận 10 →
-Phường 1 and sees the ward's household numbers, equal to its rollup, then
-exports the table of its khu phố to XLSX.
+menu, sees the city's 2026 figures with the charts drawn, drills down to
+Phường Vườn Lài — directly under the city since the 2025 reform — and sees the
+ward's household numbers, equal to its rollup, then exports the table of its
+khu phố to XLSX.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
 
-YEAR = 2025
-WARD_1 = "27184"
+YEAR = 2026
+WARD = "27190"  # Phường Vườn Lài (since 01/07/2025)
 
 
 @pytest.fixture
 def cycle_site(demo_site: str) -> str:  # noqa: F811
-    """The demo with its 2025 Quận 10 cycle, and the rollups built from it."""
+    """The demo with its live 2026 cycle, and the rollups built from it."""
     from recognition.demo.cycle import seed_cycle_demo
 
     seed_cycle_demo(Tenant.objects.get(slug="hcm"))
@@ -58,7 +59,7 @@ def test_viewer_drills_down_to_a_ward(
     new_page: Callable[..., Any],  # noqa: F811
     sign_in: Callable[..., None],  # noqa: F811
 ) -> None:
-    ward = AdministrativeUnit.objects.get(tenant__slug="hcm", code=WARD_1)
+    ward = AdministrativeUnit.objects.get(tenant__slug="hcm", code=WARD, valid_to__isnull=True)
     figures = Rollup.objects.get(unit=ward, year=YEAR, title=Title.FAMILY, scope_level="")
     assert figures.registered > 10
     assert figures.eligible_base >= figures.registered
@@ -82,11 +83,10 @@ def test_viewer_drills_down_to_a_ward(
     expect(page.locator('[data-chart="trend"][data-chart-ready="1"]')).to_be_visible()
 
     children = page.get_by_test_id("children-table")
-    children.get_by_role("link", name="Quận 10", exact=True).click()
-    expect(page.get_by_test_id("dashboard-unit")).to_contain_text("Quận 10")
-    page.get_by_test_id("children-table").get_by_role("link", name="Phường 1", exact=True).click()
-    expect(page.get_by_test_id("dashboard-unit")).to_contain_text("Phường 1")
-    expect(page.get_by_test_id("dashboard-breadcrumb")).to_contain_text("Quận 10")
+    expect(children).not_to_contain_text("Quận 10")  # no districts in 2026
+    children.get_by_role("link", name="Phường Vườn Lài", exact=True).click()
+    expect(page.get_by_test_id("dashboard-unit")).to_contain_text("Phường Vườn Lài")
+    expect(page.get_by_test_id("dashboard-breadcrumb")).to_contain_text("Hồ Chí Minh")
 
     # The ward's household numbers, equal to its rollup.
     expect(page.get_by_test_id("summary-registered")).to_have_text(_number(figures.registered))
@@ -111,7 +111,7 @@ def test_viewer_drills_down_to_a_ward(
         page.get_by_test_id("export-children").click()
     workbook = load_workbook(io.BytesIO(download.value.path().read_bytes()))
     rows = [r for r in workbook.active.iter_rows(values_only=True) if r[0]]
-    assert "Phường 1" in rows[0][0]
+    assert "Phường Vườn Lài" in rows[0][0]
     assert rows[-1][1] == figures.eligible_base
 
     # The ward's yearly report is downloaded from the dashboard and read back.
@@ -121,5 +121,5 @@ def test_viewer_drills_down_to_a_ward(
 
     pdf = PdfReader(io.BytesIO(download.value.path().read_bytes()))
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
-    assert "BÁO CÁO" in text and "Phường 1" in text
+    assert "BÁO CÁO" in text and "Phường Vườn Lài" in text
     assert "Khu phố 1" in text or "KP01" in text  # its child units are in the tables

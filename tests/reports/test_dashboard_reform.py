@@ -307,4 +307,4 @@ def test_demo_reform_gives_a_continuous_mapped_trend() -> None:
     # And the city, as it was in 2024, shows its three districts.
     then = dashboard_for_unit(unit=city, title=Title.FAMILY, year=2024, today=TODAY)
     districts = {r.unit.name: r.figures.registered for r in then.children if r.figures.registered}
-    assert districts == {"Quận 10": 3160, "Quận 11": 16 * 12, "Quận Phú Nhuận": 13 * 12}
+    assert districts == {"Quận 10": 79 * 24, "Quận 11": 16 * 12, "Quận Phú Nhuận": 13 * 12}

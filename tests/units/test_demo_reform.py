@@ -63,9 +63,17 @@ def test_demo_plan_abolishes_the_districts_and_moves_the_roles() -> None:
             "predecessor__code", flat=True
         )
     ) == {"27184", "27190", "27193", "27181", "27178", "27199", "27175"}
-    # Quận 10's khu phố continue under the new wards, with their codes.
+    # Quận 10's khu phố continue under the new wards, with their codes, numbered 1…n.
     kp = AdministrativeUnit.objects.get(tenant__slug="hcm", code="27184-KP01", valid_to=None)
     assert kp.parent_id == vuon_lai.pk
+    names = list(
+        vuon_lai.children.filter(valid_to=None).order_by("code").values_list("name", flat=True)
+    )
+    assert names == [f"Khu phố {n}" for n in range(1, len(names) + 1)] and len(names) > 30
+    old_kp = AdministrativeUnit.objects.get(
+        tenant__slug="hcm", code="27184-KP01", valid_to=CLOSED_ON
+    )
+    assert old_kp.name == "Khu phố 1"  # the old one keeps its name (paths are history)
 
     assert _roles() == {
         ("admin.hcm", "tenant_admin", "79", True),

@@ -10,7 +10,8 @@ One plan, built and applied through the engine's services (``reorganisation_crea
 - Quận Phú Nhuận's 13 wards into Phường Đức Nhuận, Cầu Kiệu and Phú Nhuận;
 - the three districts close on 30/06/2025 without successor (the district level
   ends), the ten new wards sit directly under the city, Quận 10's 79 khu phố are
-  continued under the new wards (same codes), and every subject moves with them.
+  continued under the new wards (same codes, renumbered Khu phố 1…n per new
+  ward), and every subject moves with them.
 
 Paths are history: the old wards and districts keep their place in the tree,
 with what was decided under them (the 2023–2025 registrations, Quận 10's 2025
@@ -48,6 +49,7 @@ from typing import Any
 
 from django.db import transaction
 
+from units import services
 from units.levels import Level
 from units.models import AdministrativeUnit, Tenant
 from units.reorganisation import services as reorg
@@ -167,6 +169,32 @@ def _resolve_roles(tenant: Tenant, plan: Reorganisation) -> int:
     return resolved
 
 
+def _renumber_neighbourhoods(tenant: Tenant) -> int:
+    """Number each new ward's khu phố 1…n (the engine continues them with their
+    old names, so Vườn Lài would show seven "Khu phố 1"); their tenant-assigned
+    codes stay (``27184-KP03``: Khu phố 3 of the old Phường 1). Through
+    ``unit_update``, audited; the old khu phố keep their names (paths are history)."""
+    renamed = 0
+    for code in new_ward_codes():
+        ward = in_force(tenant, code)
+        for n, kp in enumerate(ward.children.filter(valid_to__isnull=True).order_by("code"), 1):
+            name = f"Khu phố {n}"
+            if kp.name == name:
+                continue
+            services.unit_update(
+                actor=None,
+                unit=kp,
+                expected_version=kp.version,
+                name=name,
+                code=kp.code,
+                kind=kp.kind,
+                valid_from=kp.valid_from,
+                valid_to=kp.valid_to,
+            )
+            renamed += 1
+    return renamed
+
+
 @transaction.atomic
 def apply_reform(tenant: Tenant) -> dict[str, Any]:
     """Apply the plan once, resolve the flagged roles, give the tenant its review
@@ -178,7 +206,8 @@ def apply_reform(tenant: Tenant) -> dict[str, Any]:
         return dict(done.result)
     plan = _plan(tenant)
     resolved = _resolve_roles(tenant, plan)
+    renumbered = _renumber_neighbourhoods(tenant)
     # The district level ended on 30/06/2025: the default chains get both periods
     # (district reviews until then, the city from 01/07/2025; RULES.md §8).
     ensure_default_chains(tenant)
-    return {**plan.result, "roles_resolved": resolved}
+    return {**plan.result, "roles_resolved": resolved, "neighbourhoods_renamed": renumbered}
