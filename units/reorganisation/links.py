@@ -457,6 +457,7 @@ def write_links(writer: LayoutWriter, links: LinkPlan) -> None:
             for f in IssuerProfile._meta.concrete_fields
             if f.name not in {"id", "public_id", "tenant", "unit", "updated_at"}
         ]
+        new_profiles: list[IssuerProfile] = []
         for old_pk, ref in links.profiles.items():
             profile = old_profiles[old_pk]
             new_pk = writer.resolve(ref)
@@ -466,7 +467,8 @@ def write_links(writer: LayoutWriter, links: LinkPlan) -> None:
             data["agency"] = profile.agency.replace(old_name.upper(), new_name.upper())
             data["authority"] = profile.authority.replace(old_name.upper(), new_name.upper())
             data["place_name"] = profile.place_name.replace(old_name, new_name)
-            saved = IssuerProfile.objects.create(tenant_id=tenant_id, unit_id=new_pk, **data)
+            saved = IssuerProfile(tenant_id=tenant_id, unit_id=new_pk, **data)
+            new_profiles.append(saved)
             events.append(
                 AuditEvent(
                     tenant_id=tenant_id,
@@ -478,6 +480,7 @@ def write_links(writer: LayoutWriter, links: LinkPlan) -> None:
                     after={"from": str(profile.public_id), "agency": saved.agency, **plan_ref},
                 )
             )
+        IssuerProfile.objects.bulk_create(new_profiles, batch_size=2000)
 
     # Campaign targets carried to the successors.
     Target.objects.bulk_create(
