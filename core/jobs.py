@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import sentry_sdk
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F
@@ -249,8 +250,10 @@ def _run_claimed(job: Job, *, final_attempt: bool) -> str:
         )
         _back_to_pending(job)
         raise JobTransientError(type(exc).__name__) from exc
-    except Exception:
+    except Exception as exc:
         log.exception("job %s (%s) failed", job.public_id, job.kind)
+        # A bug, not bad input: to the error reports too (no-op without SENTRY_DSN).
+        sentry_sdk.capture_exception(exc)
         _finish(job, JobStatus.FAILED, str(SYSTEM_ERROR_MESSAGE))
         return "failed"
     _finish(job, JobStatus.DONE, None)

@@ -98,3 +98,23 @@ def test_an_error_in_a_request_is_captured_with_its_id_and_no_pii(
         assert secret not in text, secret
     assert set(event.get("user", {})) <= {"id"}
     assert "data" not in event["request"] and "cookies" not in event["request"]
+
+
+def test_a_bug_in_a_job_is_captured_with_the_job_id(
+    cast, monkeypatch, transport: CaptureTransport
+) -> None:
+    from core import jobs
+    from core.models import Job
+
+    job = Job.objects.create(tenant_id=cast.tenant.pk, unit=cast.district, kind="export.build")
+
+    def bug(job: Job) -> None:
+        raise KeyError("national_id 079204001234")
+
+    monkeypatch.setattr(jobs, "_handler", lambda kind: bug)
+    assert jobs.job_run(job.pk) == "failed"
+    sentry_sdk.flush()
+    assert len(transport.events) == 1
+    event = transport.events[0]
+    assert event["tags"]["job_id"] == str(job.public_id)
+    assert "079204001234" not in json.dumps(event)
