@@ -50,6 +50,7 @@ REVIEWERS = len(DATA["reviewers"])
 _ward_numbers = itertools.count()
 _reviewer_numbers = itertools.count()
 _viewer_numbers = itertools.count()
+_write_numbers = itertools.count(1)
 #: Submitted dossiers waiting for their reviewer: reviewer index -> queue of
 #: (ward index, dossier id, dossier version, [(assessment id, version)]).
 SUBMITTED: dict[int, deque[tuple[int, str, int, list[tuple[str, int]]]]] = defaultdict(deque)
@@ -118,7 +119,16 @@ class _Person(HttpUser):
     def api(
         self, method: str, kind: str, name: str, path: str, payload: Any = None
     ) -> dict[str, Any] | None:
-        """A JSON API call with the token; the decoded body, or ``None`` on failure."""
+        """A JSON API call with the token; the decoded body, or ``None`` on failure.
+
+        A write is recorded as attempted before it is sent, and its outcome
+        (``done`` or ``failure``) after, under one write number: a write with no
+        outcome was cut by the end of the run, and ``verify`` leaves its object
+        out of the exact checks (its effect may or may not have landed)."""
+        self.write_id = 0
+        if kind == "save":
+            self.write_id = next(_write_numbers)
+            record("attempt", write=self.write_id, name=f"{kind}: {name}", path=path)
         with self.client.request(
             method,
             path,
@@ -131,6 +141,7 @@ class _Person(HttpUser):
                 response.failure(f"{response.status_code}: {_body(response)}")
                 record(
                     "failure",
+                    write=self.write_id,
                     name=f"{kind}: {name}",
                     path=path,
                     status=response.status_code,
@@ -139,6 +150,10 @@ class _Person(HttpUser):
                 )
                 return None
             return response.json()  # type: ignore[no-any-return]
+
+    def done(self, kind: str, **fields: Any) -> None:
+        """Record the successful outcome of the last write."""
+        record(kind, write=self.write_id, **fields)
 
 
 class WardOfficial(_Person):
@@ -204,7 +219,7 @@ class WardOfficial(_Person):
         if body is None:
             self._resync(item)
             return
-        record(
+        self.done(
             "save",
             assessment=item["id"],
             sent_version=item["version"],
@@ -220,7 +235,7 @@ class WardOfficial(_Person):
         if body is None:
             self._resync(item)
             return
-        record(
+        self.done(
             "complete",
             assessment=item["id"],
             sent_version=item["version"],
@@ -237,7 +252,7 @@ class WardOfficial(_Person):
         body = self.api("POST", "save", "add to dossier", path, {"assessment_ids": [item["id"]]})
         if body is None:
             return
-        record("add", dossier=self.row["dossier"], assessment=item["id"], count=body["count"])
+        self.done("add", dossier=self.row["dossier"], assessment=item["id"], count=body["count"])
         if body["count"]:
             self.dossier_version += 1
             item["added"] = True
@@ -250,7 +265,7 @@ class WardOfficial(_Person):
         body = self.api("POST", "save", "submit dossier", path, {"version": self.dossier_version})
         if body is None:
             return
-        record(
+        self.done(
             "submit",
             dossier=self.row["dossier"],
             sent_version=self.dossier_version,
@@ -296,7 +311,7 @@ class Reviewer(_Person):
             if body is None:
                 continue
             approved += 1
-            record(
+            self.done(
                 "approve",
                 dossier=dossier,
                 assessment=assessment,
@@ -309,7 +324,7 @@ class Reviewer(_Person):
         path = f"/api/v1/dossiers/{dossier}/finish"
         body = self.api("POST", "save", "finish review", path, {"version": dossier_version})
         if body is not None:
-            record(
+            self.done(
                 "finish",
                 dossier=dossier,
                 ward=ward,

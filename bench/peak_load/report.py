@@ -179,7 +179,7 @@ def print_report(result: dict[str, Any]) -> None:
             print(f"  {title}: {row['name']} {row['path']} → {row['status']} {row['body'][:160]}")
     print("\ndatabase checks:")
     for c in result["checks"]:
-        mark = "ok " if c["ok"] else "BAD"
+        mark = "info" if c.get("info") else "ok  " if c["ok"] else "BAD "
         print(f"  [{mark}] {c['check']}: expected {c['expected']:,}, found {c['found']:,}")
         for problem in c["problems"][:5]:
             print(f"        {problem}")

@@ -166,8 +166,10 @@ def run_locust(args: argparse.Namespace, port: int, env: dict[str, str]) -> int:
         str(args.spawn_rate),
         "--run-time",
         f"{args.duration}s",
+        # Let each user finish its request (gunicorn's timeout is 60 s), so that
+        # few writes are cut without an answer (verify.py counts those apart).
         "--stop-timeout",
-        "10",
+        "60",
         "--csv",
         str(WORK / "locust"),
         "--only-summary",
@@ -183,7 +185,7 @@ def run_locust(args: argparse.Namespace, port: int, env: dict[str, str]) -> int:
     }
     started = time.monotonic()
     result = subprocess.run(  # noqa: S603 - our own Locust, no shell
-        command, cwd=BASE_DIR, env=locust_env, timeout=args.duration + 120, check=False
+        command, cwd=BASE_DIR, env=locust_env, timeout=args.duration + 180, check=False
     )
     print(f"locust ran {time.monotonic() - started:.0f} s, exit code {result.returncode}")
     return result.returncode

@@ -134,3 +134,20 @@ def test_a_submit_missing_from_the_record_is_caught(bench: dict[str, Any]) -> No
     writes = [w for w in _ward_cycle(bench["data"]) if w["kind"] != "submit"]
     failed = _failed(verify(data=bench["data"], writes=writes, since=bench["since"]))
     assert "dossiers submitted = successful submits" in failed
+
+
+def test_a_write_cut_by_the_stop_is_counted_apart(bench: dict[str, Any]) -> None:
+    data = bench["data"]
+    item = data["wards"][1]["assessments"][0]
+    writes = _ward_cycle(data)
+    _save(item, data["indicators"], [])  # landed, but the answer never came back
+    path = f"/api/v1/assessments/{item['id']}/scores"
+    writes.append({"kind": "attempt", "write": 99, "name": "save: assessment scores", "path": path})
+    results = verify(data=data, writes=writes, since=bench["since"])
+    assert _failed(results) == set()
+    cut = results[-1]
+    assert cut["found"] == 1 and cut["left_out"] == {"assessments": 6, "dossiers": 1}
+    # Without the attempt record the same unanswered write is a duplicated write.
+    assert "assessment versions = start + successful writes" in _failed(
+        verify(data=data, writes=writes[:-1], since=bench["since"])
+    )
