@@ -221,3 +221,25 @@ def test_production_settings_refuse_to_start_without_keys():
     )
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr and "PERSONAL_DATA_KEYS" in done.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL regular expressions")
+def test_postgresql_holds_no_twelve_digit_number_in_the_column(cast):
+    for i in range(5):
+        citizen(cast, name=f"Người {i}", national_id=f"07912345670{i}")
+    import_file(
+        "citizens",
+        cast.ward_official,
+        cast.ward,
+        [["Người nhập", 1980, "Nông dân, lao động nông thôn", "001234567890", "27184-KP01"]],
+        apply=True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE national_id ~ '[0-9]{12}'),"
+            " count(*) FILTER (WHERE national_id_index ~ '^[0-9a-f]{64}$')"
+            " FROM recognition_citizen"
+        )
+        total, plain, indexed = cursor.fetchone()
+    assert (total, plain, indexed) == (6, 0, 6)
