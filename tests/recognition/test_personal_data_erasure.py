@@ -231,3 +231,13 @@ def test_a_neighbourhood_lead_cannot_erase(cast: Any) -> None:
     url = f"/recognition/subjects/citizens/{c.public_id}/personal-data/erase/"
     assert client_for(lead(cast)).post(url, {"reference": "x", "reason": "y"}).status_code == 403
     assert Citizen.objects.get(pk=c.pk).erased_at is None
+
+
+def test_the_detail_page_offers_the_requests_to_the_tenant_admin_only(cast: Any) -> None:
+    c = citizen(cast)
+    url = f"/recognition/subjects/citizens/{c.public_id}/"
+    admin_page = client_for(cast.admin).get(url).content.decode()
+    assert 'data-testid="personal-data"' in admin_page
+    assert f"/recognition/subjects/citizens/{c.public_id}/personal-data/erase/" in admin_page
+    official_page = client_for(cast.ward_official).get(url).content.decode()
+    assert 'data-testid="personal-data"' not in official_page
