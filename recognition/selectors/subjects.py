@@ -264,6 +264,7 @@ TIMELINE_LABELS: dict[str, Any] = {
     "deactivate": _("Marked inactive"),
     "activate": _("Active again"),
     "erase": _("Personal data erased on request"),
+    "retention": _("Anonymised after the retention period"),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import translation
 
 from core.models import AuditEvent
 from recognition.models import (
@@ -126,3 +127,14 @@ def test_the_task_is_scheduled_daily() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["personal-data-retention"]
     assert entry["task"] == personal_data_retention.name
     assert "recognition.personal_data.tasks" in settings.CELERY_IMPORTS
+
+
+def test_the_history_names_the_retention(cast: Any) -> None:
+    from recognition.selectors.subjects import subject_timeline
+
+    home = _inactive(household(cast, code="HH-OLD"), at(2000))
+    retention_apply(now=at(2025))
+    home.refresh_from_db()
+    with translation.override("en"):
+        labels = [str(e.label) for e in subject_timeline(home)]
+    assert labels[0] == "Anonymised after the retention period"
