@@ -12,14 +12,17 @@ submitting, reviewers approving and the dashboard read, all at once.
    sync workers (``--threads`` > 1: gthread), e-mail to the in-memory backend.
 3. Runs Locust headless for ``--duration`` seconds (``locustfile.py``):
    ``--users`` ward officials plus ``--reviewers`` reviewers and ``--viewers``
-   steering viewers, spawned at ``--spawn-rate`` per second.
+   steering viewers, spawned at ``--spawn-rate`` per second; meanwhile
+   PostgreSQL's lock waits are sampled every second (``LockSampler``). At the
+   end each user gets up to 60 s to finish its request.
 4. Stops everything, checks every recorded write against the database
    (``verify.py``), reads gunicorn's logs for 5xx and tracebacks, prints the
    figures (requests, failures, sustained requests per second, p50/p95/p99 of
    page views and of saves and per request kind) and PASS/FAIL per target, and
    writes ``bench/out/peak_load.json``. Exits 1 when a target is missed.
 
-Loopback only; every phase is bounded (Locust's ``-t``, timeouts on the server).
+Loopback only; every phase is bounded (Locust's ``--run-time`` and
+``--stop-timeout``, a timeout on the Locust process, gunicorn's request timeout).
 """
 
 from __future__ import annotations
