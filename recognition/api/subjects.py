@@ -83,7 +83,7 @@ class OrganisationOut(SubjectOut):
 
 class CitizenOut(SubjectOut):
     full_name: str
-    birth_year: int
+    birth_year: int | None  # None only once the citizen's data was erased
     labour_group: LabourGroup
     national_id_masked: str
 

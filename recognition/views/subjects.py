@@ -95,7 +95,7 @@ def _citizen_facts(c: Citizen, show_id: bool) -> Facts:
     national_id = c.national_id if show_id else c.national_id_masked
     return [
         (gettext_lazy("Full name"), c.full_name),
-        (gettext_lazy("Year of birth"), str(c.birth_year)),
+        (gettext_lazy("Year of birth"), str(c.birth_year) if c.birth_year else "—"),
         (gettext_lazy("Labour group"), c.get_labour_group_display()),
         (gettext_lazy("Citizen ID number (CCCD)"), national_id or "—"),
     ]

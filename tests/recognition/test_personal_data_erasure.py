@@ -241,3 +241,18 @@ def test_the_detail_page_offers_the_requests_to_the_tenant_admin_only(cast: Any)
     assert f"/recognition/subjects/citizens/{c.public_id}/personal-data/erase/" in admin_page
     official_page = client_for(cast.ward_official).get(url).content.decode()
     assert 'data-testid="personal-data"' not in official_page
+
+
+def test_an_erased_citizen_still_lists_and_shows(cast: Any) -> None:
+    c = citizen(cast, national_id="079123456789")
+    erasure.person_erase(actor=cast.admin, subject=c, reason="Yêu cầu", reference="Số 9")
+    listed = client_for(cast.admin).get("/api/v1/subjects/citizens", {"status": "all"})
+    assert listed.status_code == 200
+    [item] = listed.json()["items"]
+    assert (item["birth_year"], item["national_id_masked"]) == (None, "")
+    detail = client_for(cast.admin).get(f"/api/v1/subjects/citizens/{c.public_id}")
+    assert detail.status_code == 200 and detail.json()["full_name"].startswith("Đã xoá")
+    page = client_for(cast.admin).get(f"/recognition/subjects/citizens/{c.public_id}/")
+    assert page.status_code == 200 and b"None" not in page.content
+    html_list = client_for(cast.admin).get("/recognition/subjects/citizens/", {"status": "all"})
+    assert html_list.status_code == 200
