@@ -3,8 +3,9 @@
 A commune registers itself for "Cộng đồng học tập cấp xã" (Thông tư 25/2023/TT-BGDĐT;
 ``Registration.subject_unit``). When a plan merges or splits that commune, the
 subject itself ends, so the registration cannot simply follow "its subject" as
-a household's does. What an official expects (RULES.md §7.2, "keep old
-recognitions valid … linked to the pre-merger unit"):
+a household's does. What an official expects (RULES.md §8: "keep old
+recognitions valid through their 3-year term, linked to the pre-merger unit
+through lineage"; the term is TT 25/2023 Điều 5 khoản 4, RULES.md §2.2):
 
 - **Decided or submitted** registrations (an assessment beyond the
   self-assessment, or in a dossier that was sent) stay with the old unit: they
@@ -26,8 +27,9 @@ recognitions valid … linked to the pre-merger unit"):
   the unit's own subjects), and the preview flags it so the other new
   communes register themselves.
 - **An abolished level** (the district level on 1 July 2025): the title of that
-  level has no successor (the procedure "CĐHT cấp huyện" was abolished, RULES.md
-  §7.3), so its open registrations are withdrawn with the plan as the reason.
+  level has no successor (the procedure "đề nghị đánh giá, công nhận CĐHT cấp
+  huyện" was abolished, RULES.md §8 [S47]), so its open registrations are
+  withdrawn with the plan as the reason.
 
 Continuations of one unit alone (rename, re-code, move, the copies of
 neighbourhoods) keep the existing rule of :mod:`units.reorganisation.apply`:

@@ -3,7 +3,8 @@
 Decided per model (the preview lists each, apply writes them in its transaction):
 
 - :class:`recognition.models.FormLock` (a stage of a title and year locks after
-  a deadline for the unit and everything under it) — **copied** to the units
+  a deadline for the unit and everything under it, e.g. commune CĐHT dossiers
+  by 28 February, RULES.md §2.5) — **copied** to the units
   that continue the closed one, for the plan's year and later: the successor's
   wards must not reopen a stage that closed for them because of a reform, nor
   lose one that is still to close. A merge gives the successor one lock per
@@ -20,7 +21,8 @@ Decided per model (the preview lists each, apply writes them in its transaction)
   copy keeps signer, symbol and standing legal bases and writes the new name
   into the agency lines. A merged or split commune is a new People's Committee
   with a new chairman: copying a predecessor's signer would put the wrong name
-  under the successor's first decisions, so nothing is copied and the preview
+  in the signature block ("TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH", Nghị định
+  30/2020/NĐ-CP, RULES.md §6.3) of the successor's first decisions, so nothing is copied and the preview
   warns that the successor has no profile (decisions start from the defaults
   derived from its name until a reviewer saves one). The old profiles stay for
   reprinting the old units' decisions.
