@@ -36,7 +36,7 @@ PASSWORD = "bench-password-2025"  # noqa: S105 — a throwaway bench database
 
 def build(households: int) -> None:
     from accounts.services import user_ensure
-    from recognition.demo.cycle import YEAR, _family_assessments
+    from recognition.demo.cycle import YEAR, family_assessments
     from recognition.demo.sets import ensure_demo_sets
     from recognition.models import Household
     from recognition.selectors.subjects import search_text_for
@@ -97,7 +97,7 @@ def build(households: int) -> None:
     registration_bulk_create(
         actor=None, title=Title.FAMILY, year=YEAR, subjects=Household.objects.filter(tenant=tenant)
     )
-    _family_assessments(tenant, ward, sets["family"], rng)
+    family_assessments(tenant, ward, sets["family"], rng)
     dossier = dossier_for(actor=None, proposing_unit=ward, title=Title.FAMILY, year=YEAR)
     dossier_add_ready(actor=None, dossier=dossier)
     started = time.perf_counter()
