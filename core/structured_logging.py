@@ -37,8 +37,9 @@ SECRET_KEYS = (
 REDACTED = "[redacted]"
 #: Citizen identity numbers (12 digits, CCCD) and old identity cards (9 digits),
 #: also with spaces or dots between groups.
-_ID_NUMBER = re.compile(r"(?<![\w.])\d{3}[ .]?\d{3}[ .]?\d{3}(?:[ .]?\d{3})?(?![\w.])")
-_QUERY = re.compile(r"\?[^\s\"']*")
+_ID_NUMBER = re.compile(r"(?<![\w-])(?<!\d\.)\d{3}[ .]?\d{3}[ .]?\d{3}(?:[ .]?\d{3})?(?!\w|[.-]\d)")
+#: A URL's query string (``path?name=value…``), not a question mark in a sentence.
+_QUERY = re.compile(r"(?<=[\w/])\?(?=[^\s\"']*=)[^\s\"']*")
 
 
 def _secret_key(key: str) -> bool:

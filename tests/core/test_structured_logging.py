@@ -115,3 +115,15 @@ def test_no_personal_data_in_the_lines(db, capture) -> None:
     assert lines[0]["national_id"] == REDACTED and lines[0]["password"] == REDACTED
     assert lines[0]["payload"]["user"] == {"email": REDACTED, "token": REDACTED}
     assert _request_lines(capture)[0]["request"] == f"GET /healthz?{REDACTED}"
+
+
+def test_redaction_keeps_ordinary_text() -> None:
+    from core.structured_logging import redact_text
+
+    assert redact_text("Có chắc không? Có.") == "Có chắc không? Có."
+    assert redact_text("GET /units/?q=Bến&page=2") == f"GET /units/?{REDACTED}"
+    assert redact_text("job 1b9d6bcd-bbfd-4b2d-9b5d-123456789012 done") == (
+        "job 1b9d6bcd-bbfd-4b2d-9b5d-123456789012 done"
+    )
+    assert redact_text("took 0.123456789 s, 1.500 rows") == "took 0.123456789 s, 1.500 rows"
+    assert redact_text("CCCD 079204001234.") == f"CCCD {REDACTED}."
