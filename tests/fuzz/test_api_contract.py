@@ -87,6 +87,23 @@ def test_a_year_no_date_can_have_is_a_validation_error(cast: Cast) -> None:
 
 def test_a_page_number_beyond_any_list_is_a_validation_error(cast: Cast) -> None:
     client = client_for(cast.admin)
-    for path in ("/api/v1/units", "/api/v1/events", "/api/v1/imports", "/api/v1/plans"):
+    for path in (
+        "/api/v1/units",
+        "/api/v1/events",
+        "/api/v1/imports",
+        "/api/v1/plans",
+        "/api/v1/reports",
+        "/api/v1/subjects/households",
+    ):
         assert client.get(path, {"page": 10**30}).status_code == 422, path
         assert client.get(path, {"page": 10_000_000}).json()["items"] == [], path
+
+
+def test_a_dossiers_item_page_past_the_end_is_its_last_page(cast: Cast) -> None:
+    from tests.isolation.registry_dossier import ward_dossier_ids
+
+    ids = ward_dossier_ids(cast)
+    client = client_for(ids.actor)
+    response = client.get(f"/api/v1/dossiers/{ids.in_scope}", {"page": 10**30})
+    assert response.status_code == 200
+    assert response.json()["items_page"] == response.json()["items_pages"]

@@ -70,3 +70,26 @@ def test_classes_of_the_same_name_in_two_modules_get_a_component_each(
     assert _item_properties(schema, "/api/v1/reorganisations") == set(
         reorganisation_api.PlanOut.model_fields
     )
+
+
+#: Operations whose ``page`` is not a database offset, with the reason.
+CLAMPED_PAGES = {
+    "GET /api/v1/dossiers/{public_id}": "its items page goes through Django's "
+    "Paginator.get_page, which clamps any number to the last page",
+}
+
+
+def test_every_paginated_list_bounds_its_page_number(schema: dict[str, Any]) -> None:
+    """A list paginated with ninja's own class would take ?page=10**30 to the
+    database (500): lists use core.api_pagination.PageNumberPagination."""
+    unbounded, paged = [], 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "page" and parameter["in"] == "query":
+                    paged += 1
+                    key = f"{method.upper()} {path}"
+                    if "maximum" not in parameter["schema"] and key not in CLAMPED_PAGES:
+                        unbounded.append(key)
+    assert paged >= 15
+    assert not unbounded, unbounded
