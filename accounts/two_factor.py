@@ -14,11 +14,7 @@ from typing import Any
 
 from allauth.mfa.models import Authenticator
 
-from units.roles import Role
 from units.selectors import user_grants
-
-#: Roles a tenant may require two-factor sign-in for (every role).
-MFA_ROLE_CHOICES = Role.choices
 
 
 def mfa_required_roles_of(user: Any) -> frozenset[str]:
