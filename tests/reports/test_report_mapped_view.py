@@ -242,3 +242,35 @@ def test_the_form_and_the_api_store_the_choice(
         content_type="application/json",
     )
     assert bad.status_code in (400, 422)
+
+
+def test_the_reform_year_shows_the_old_and_the_new_wards_as_they_were(
+    cast: Cast, wards: dict[str, AdministrativeUnit]
+) -> None:
+    _merge(cast, wards)
+    rollups_rebuild(tenant=cast.tenant)
+    report = Report.objects.create(
+        tenant=cast.tenant, unit=cast.district, kind="yearly", year=2025, view=ReportView.THEN
+    )
+    names = [r["unit"] for r in services.report_figures(report)["titles"][0]["children"]]
+    # In force during 2025: the old wards until 30/06, Sài Gòn from 01/07.
+    assert names == ["Phường Bến Nghé", "Phường Đa Kao", "Phường Sài Gòn"]
+    report.year = 2026
+    names = [r["unit"] for r in services.report_figures(report)["titles"][0]["children"]]
+    assert names == ["Phường Sài Gòn"]
+
+
+def test_a_mapped_report_whose_unit_closed_since_fails_to_build_with_a_reason(
+    cast: Cast, wards: dict[str, AdministrativeUnit], django_capture_on_commit_callbacks
+) -> None:
+    report = services.report_create(
+        actor=cast.admin, unit=wards["da_kao"], kind="yearly", year=2024, view="mapped"
+    )
+    _merge(cast, wards)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.report_build_start(actor=None, report=report)
+    job = Job.objects.get(pk=job.pk)
+    assert job.status == JobStatus.FAILED
+    assert "Phường Đa Kao" in job.message  # "… is no longer in force …"
+    report.refresh_from_db()
+    assert not report.pdf and not report.figures
