@@ -181,6 +181,11 @@ def ensure_tenant(*, wards: int, reviewers: int, viewers: int) -> Any:
             name="Thành phố Đo Tải",
             code=CITY_CODE,
         )
+    # The load users sign in by writing sessions: no authenticator app, so the
+    # bench tenant does not require two-factor sign-in (new tenants do, issue 10 §1).
+    from accounts.security import tenant_set_mfa_roles
+
+    tenant_set_mfa_roles(actor=None, tenant=tenant, roles=[])
     city = AdministrativeUnit.objects.get(tenant=tenant, depth=0)
     have = AdministrativeUnit.objects.filter(parent=city, level=Level.COMMUNE).count()
     rng = random.Random(2026)
