@@ -48,6 +48,10 @@ def build(households: int) -> None:
     from units.models import AdministrativeUnit
 
     tenant = units.tenant_create(name="Tỉnh Đo Hiệu Năng", slug=SLUG, code="98")
+    # The bench reviewer signs in with a password only (no authenticator app).
+    from accounts.security import tenant_set_mfa_roles
+
+    tenant_set_mfa_roles(actor=None, tenant=tenant, roles=[])
     province = units.unit_create(
         actor=None, tenant=tenant, parent=None, kind="tinh", name="Tỉnh Đo Hiệu Năng", code="98"
     )
