@@ -21,6 +21,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from campaigns.models import Phase, Plan
 from core.models import Job, JobStatus
 from recognition.models import AssessmentStatus, Household, Registration
 from recognition.titles import SubjectKind, Title
@@ -274,3 +275,37 @@ def test_a_mapped_report_whose_unit_closed_since_fails_to_build_with_a_reason(
     assert "Phường Đa Kao" in job.message  # "… is no longer in force …"
     report.refresh_from_db()
     assert not report.pdf and not report.figures
+
+
+def test_an_interim_review_mapped_onto_today_sums_the_phase_end_year_into_the_successor(
+    cast: Cast, wards: dict[str, AdministrativeUnit], django_capture_on_commit_callbacks
+) -> None:
+    _merge(cast, wards)
+    plan = Plan.objects.create(
+        tenant=cast.tenant,
+        issuing_unit=cast.district,
+        number=102,
+        title="Kế hoạch xây dựng xã hội học tập",
+        start_year=2023,
+        end_year=2030,
+    )
+    phase = Phase.objects.create(
+        plan=plan,
+        name="Giai đoạn 1",
+        start_year=2023,
+        end_year=2024,
+        review_kind="so_ket",
+        review_due=dt.date(2024, 12, 31),
+    )
+    report = services.report_create(
+        actor=cast.reviewer, unit=cast.district, kind="so_ket", phase=phase, view="mapped"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_build_start(actor=None, report=report)
+    report.refresh_from_db()
+    assert report.year == 2024 and report.view == ReportView.MAPPED
+    assert _figures_rows(report) == [("Phường Sài Gòn", 5, 3), ("Tổng cộng", 5, 3)]
+    assert _family_rows(report) == [("Phường Sài Gòn", 5, 3), ("Tổng cộng", 5, 3)]
+    text = _pdf_text(report)
+    assert "Sơ kết Giai đoạn 1 (2023–2024)" in text
+    assert "Số liệu quy về đơn vị hành chính hiện nay" in text
