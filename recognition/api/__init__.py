@@ -1,6 +1,14 @@
 """Recognition API routers, mounted under /api/v1/ by core.api."""
 
-from recognition.api import assessment, criteria, decision, dossier, registration, subjects
+from recognition.api import (
+    assessment,
+    criteria,
+    decision,
+    dossier,
+    personal_data,
+    registration,
+    subjects,
+)
 
 ROUTERS = [
     ("/criteria-sets", criteria.router),
@@ -9,4 +17,5 @@ ROUTERS = [
     ("/assessments", assessment.router),
     ("/dossiers", dossier.router),
     ("/decisions", decision.router),
+    ("/personal-data", personal_data.router),
 ]

@@ -28,12 +28,17 @@ def reads_access_log(user: Any) -> bool:
     return units_for_user(user, roles=ADMIN_ROLES).exists()
 
 
-def access_log_for_user(user: Any) -> QuerySet[PersonalDataAccess]:
-    """Access rows of the units under the user's administrator roles (403 for others)."""
-    if not reads_access_log(user):
-        raise PermissionDenied
+def access_log_rows(user: Any) -> QuerySet[PersonalDataAccess]:
+    """Access rows of the units under the user's administrator roles (none for others)."""
     qs = PersonalDataAccess.objects.select_related("actor", "unit")
     return scope_queryset(qs, user, roles=ADMIN_ROLES)
+
+
+def access_log_for_user(user: Any) -> QuerySet[PersonalDataAccess]:
+    """:func:`access_log_rows` for the screen, which is refused (403) to non-administrators."""
+    if not reads_access_log(user):
+        raise PermissionDenied
+    return access_log_rows(user)
 
 
 def _people_matching(user: Any, term: str) -> list[str]:

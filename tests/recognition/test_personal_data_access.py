@@ -213,3 +213,24 @@ def test_the_menu_links_the_log_for_tenant_admins_only(cast: Any) -> None:
         LOG_URL.encode()
         not in client_for(cast.ward_official).get("/recognition/subjects/households/").content
     )
+
+
+def test_the_api_lists_the_log_for_tenant_admins(cast: Any) -> None:
+    c = citizen(cast, national_id=NUMBER)
+    _detail(cast.ward_official, "citizens", c)
+    _detail(cast.reviewer, "citizens", c)
+    api = "/api/v1/personal-data/access-log"
+    listed = client_for(cast.admin).get(api)
+    assert listed.status_code == 200 and listed.json()["count"] == 2
+    first = listed.json()["items"][0]
+    assert first["subject_id"] == str(c.public_id) and first["action"] == "view_detail"
+    assert first["unit"] == c.unit.code and first["actor"] == cast.reviewer.username
+    assert client_for(cast.admin).get(api, {"actor": "ward"}).json()["count"] == 1
+    assert client_for(cast.admin).get(api, {"person": "tran thi binh"}).json()["count"] == 2
+    later = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    assert client_for(cast.admin).get(api, {"date_from": later}).json()["count"] == 0
+    assert client_for(cast.admin).get(api, {"date_from": "31/02/2026"}).status_code == 422
+    assert client_for(cast.admin).get(api, {"action": "nothing"}).status_code == 422
+    refused = client_for(cast.ward_official).get(api)  # no administrator role: no rows
+    assert refused.status_code == 200 and refused.json()["count"] == 0
+    assert Client().get(api).status_code == 401
