@@ -220,13 +220,13 @@ def job_run(job_id: int, *, recover: bool = False, final_attempt: bool = True) -
         if not claimed:
             return "skipped"
         job = Job.objects.get(pk=job_id)
-        if previous == JobStatus.RUNNING:
-            log.warning(
-                "job %s (%s): taking over from a worker that stopped", job.public_id, job.kind
-            )
-        job_journal.sweep(job)
         bind_job(job_id=str(job.public_id), kind=job.kind)
         try:
+            if previous == JobStatus.RUNNING:
+                log.warning(
+                    "job %s (%s): taking over from a worker that stopped", job.public_id, job.kind
+                )
+            job_journal.sweep(job)
             return _run_claimed(job, final_attempt=final_attempt)
         finally:
             unbind_job()

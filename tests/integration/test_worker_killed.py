@@ -10,6 +10,7 @@ here). Needs PostgreSQL (``DATABASE_URL``) and ``REDIS_URL``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,10 @@ def test_decision_issue_killed_after_storing_its_pdf(
     for item in setup.items:
         item.refresh_from_db()
         assert item.status == AssessmentStatus.RECOGNISED
-    assert "taking over from a worker that stopped" in second.log()
+    # The worker's JSON log lines of the job carry its id and the task id.
+    records = [json.loads(line) for line in second.log().splitlines() if line.startswith("{")]
+    takeover = [r for r in records if "taking over from a worker" in str(r.get("event"))]
+    assert takeover and takeover[0]["job_id"] == str(job.public_id) and takeover[0]["task_id"]
 
 
 def test_import_apply_killed_in_the_middle_of_its_transaction(
