@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -97,6 +98,21 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             request, 403, "csrf_failed", _("The request's CSRF check failed: reload the page.")
         )
     return _error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(DataError)
+def _unstorable(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # The database refused a value the schema let through: a NUL character in
+    # a text (PostgreSQL stores none) or a number out of its column's range.
+    return _error(
+        request,
+        400,
+        "invalid_value",
+        _(
+            "A value in the request cannot be stored: remove control characters "
+            "and check that numbers are in range."
+        ),
+    )
 
 
 @api.exception_handler(ApplicationError)

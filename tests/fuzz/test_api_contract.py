@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.db import connection
 from django.test import Client
 from django.utils import translation
 
@@ -107,3 +108,18 @@ def test_a_dossiers_item_page_past_the_end_is_its_last_page(cast: Cast) -> None:
     response = client.get(f"/api/v1/dossiers/{ids.in_scope}", {"page": 10**30})
     assert response.status_code == 200
     assert response.json()["items_page"] == response.json()["items_pages"]
+
+
+def test_a_nul_character_is_a_bad_request_not_a_server_error(cast: Cast) -> None:
+    """PostgreSQL stores no NUL character: its refusal is the client's error (400)."""
+    client = client_for(cast.ward_official)
+    with translation.override("en"):
+        created = client.post(CLANS, _clan(cast, "Họ\x00Lê"), content_type="application/json")
+        searched = client.get("/api/v1/subjects/households", {"q": "Lê\x00"})
+    if connection.vendor == "postgresql":
+        for response in (created, searched):
+            assert response.status_code == 400
+            assert response.json()["code"] == "invalid_value"
+            assert "cannot be stored" in response.json()["detail"]
+    else:  # SQLite stores it
+        assert (created.status_code, searched.status_code) == (201, 200)
