@@ -10,9 +10,13 @@ every run sends the same requests (tests/fuzz/README.md has the figures).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 
 from tests.conftest import Cast
 from tests.fuzz.runner import Tally, fuzz
@@ -31,8 +35,17 @@ EXAMPLES = {
 
 
 @pytest.fixture
-def api_schema(db: None) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+def api_schema(db: None) -> Iterator[schemathesis.BaseSchema]:
+    """The served schema, and the WSGI app schemathesis calls. As Django's test
+    client does, requests keep the test's database connection: closing it at
+    the end of each request would end the test's transaction (PostgreSQL)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
