@@ -4,7 +4,8 @@ A test needs a job to be at a known point when it sends SIGKILL. It starts the
 worker with ``XHHT_FAULT_PAUSE="<point>=<seconds>"`` (several separated by
 ``;``) and ``XHHT_FAULT_MARKER=<file>``: when the job reaches ``<point>`` the
 worker writes the point's name to the marker file and sleeps, and the test
-kills it then. Points: ``job.start:<kind>`` (the handler starts) and
+kills it then; a point already in the marker file does not pause again, so
+the attempt after the kill runs through. Points: ``job.start:<kind>`` (the handler starts) and
 ``storage.written:<name prefix>`` (a file has been stored, its rows are not
 committed yet). Honoured only under the test settings
 (``DJANGO_SETTINGS_MODULE=config.settings.test``); in any other process
@@ -39,7 +40,17 @@ def fault_point(point: str) -> None:
         if point.startswith(wanted):
             marker = os.environ.get("XHHT_FAULT_MARKER")
             if marker:
+                if _reached(marker, wanted):
+                    return  # once per marker: the attempt after the kill runs through
                 with open(marker, "a", encoding="utf-8") as handle:
                     handle.write(point + "\n")
             time.sleep(seconds)
             return
+
+
+def _reached(marker: str, wanted: str) -> bool:
+    try:
+        with open(marker, encoding="utf-8") as handle:
+            return any(line.startswith(wanted) for line in handle)
+    except FileNotFoundError:
+        return False

@@ -104,6 +104,18 @@ class Worker:
                 found[match.group(1)] = match.group(2).strip()
         return found
 
+    def children(self) -> list[int]:
+        """Process ids of the worker's pool processes (prefork)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                found.append(int(stat.parent.name))
+        return found
+
     def kill(self) -> None:
         """SIGKILL: the worker dies at once, as in a crash or an OOM kill."""
         if self.process.poll() is None:
@@ -151,6 +163,7 @@ def start_worker(
     queue: str,
     log_path: Path,
     extra_env: dict[str, str] | None = None,
+    pool: str = "solo",
 ) -> Worker:
     """Start ``celery -A config worker`` on ``queue`` and wait until it is ready."""
     env = _subprocess_env(
@@ -165,7 +178,7 @@ def start_worker(
         "-A",
         "config",
         "worker",
-        "--pool=solo",
+        f"--pool={pool}",
         "--concurrency=1",
         "-Q",
         queue,
@@ -241,10 +254,15 @@ def worker_factory(
     queue = f"xhht-test-{uuid.uuid4().hex[:12]}"
     started: list[Worker] = []
 
-    def start(**extra_env: str) -> Worker:
+    def start(*, pool: str = "solo", **extra_env: str) -> Worker:
         log_path = tmp_path / f"worker-{len(started) + 1}.log"
         worker = start_worker(
-            redis_url=redis_url, db_url=db_url, queue=queue, log_path=log_path, extra_env=extra_env
+            redis_url=redis_url,
+            db_url=db_url,
+            queue=queue,
+            log_path=log_path,
+            extra_env=extra_env,
+            pool=pool,
         )
         started.append(worker)
         return worker

@@ -194,3 +194,42 @@ def test_import_apply_killed_in_the_middle_of_its_transaction(
     assert (
         AuditEvent.objects.filter(action="import.apply", object_id=str(run.public_id)).count() == 1
     )
+
+
+def test_pool_process_killed_the_same_worker_runs_the_job_again(
+    worker_factory: WorkerFactory,
+    cycle,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Prefork: the pool process dies (OOM killer), the worker itself lives on;
+    ``task_reject_on_worker_lost`` puts the task back at once and it runs again."""
+    import os
+    import signal
+
+    cast = cycle.cast
+    marker = tmp_path / "marker"
+    point = "storage.written:decisions/"
+    worker = worker_factory(pool="prefork", **_pausing(marker, point))
+    monkeypatch.setattr("core.jobs.job_enqueue", lambda job: worker.enqueue(run_job, job.pk))
+    monkeypatch.setattr(send_dossier_notification, "delay", lambda *args, **kwargs: None)
+    setup = ready_decision(cycle, 2)
+    decision = setup.decision
+    prefix = f"decisions/{decision.tenant_id}/{decision.public_id.hex}"
+
+    job = services.decision_issue_start(actor=cast.reviewer, decision=decision)
+    worker.wait_for(
+        lambda: marker.exists() and point in marker.read_text(), TIMEOUT_S, "the job to pause"
+    )
+    children = worker.children()
+    assert len(children) == 1, children
+    os.kill(children[0], signal.SIGKILL)
+
+    job = worker.wait_for(lambda: _finished(job), TIMEOUT_S, "the job to run again")
+    assert job.status == JobStatus.DONE, (job.message, worker.tail())
+    assert job.attempts == 2
+    assert worker.process.poll() is None  # the same worker, never restarted
+    decision.refresh_from_db()
+    assert decision.status == DecisionStatus.ISSUED and decision.reference == "01/QĐ-UBND"
+    assert [p.name for p in _media_files(prefix)] == [Path(decision.pdf.name).name]
+    assert "WorkerLostError" in worker.log()
