@@ -124,9 +124,10 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
-            # One line per request comes from django_structlog ("request_finished");
-            # Django's own request/server loggers would repeat it.
-            "django.request": {"level": "ERROR"},
+            # One line per request comes from django_structlog ("request_finished",
+            # or "request_failed" with the traceback); Django's own request and
+            # server loggers would repeat it (during an outage, a traceback per 503).
+            "django.request": {"level": "CRITICAL"},
             "django.server": {"level": "WARNING"},
         },
     }
