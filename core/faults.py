@@ -7,7 +7,9 @@ worker writes the point's name to the marker file and sleeps, and the test
 kills it then; a point already in the marker file does not pause again, so
 the attempt after the kill runs through. Points: ``job.start:<kind>`` (the handler starts) and
 ``storage.written:<name prefix>`` (a file has been stored, its rows are not
-committed yet). Honoured only under the test settings
+committed yet). ``XHHT_FAULT_RAISE="<point>"`` (with the marker) raises a database
+``OperationalError`` at the point once instead, for the retry tests. Honoured
+only under the test settings
 (``DJANGO_SETTINGS_MODULE=config.settings.test``); in any other process
 :func:`fault_point` does nothing.
 """
@@ -31,8 +33,23 @@ def _pauses() -> dict[str, float]:
     return found
 
 
+@cache
+def _raises() -> tuple[str, ...]:
+    if os.environ.get("DJANGO_SETTINGS_MODULE") != "config.settings.test":
+        return ()
+    return tuple(p.strip() for p in os.environ.get("XHHT_FAULT_RAISE", "").split(";") if p.strip())
+
+
 def fault_point(point: str) -> None:
-    """Pause at ``point`` when a test asked for it (matched by prefix)."""
+    """Pause at ``point`` (or raise a database error there, once) when a test asked."""
+    for wanted in _raises():
+        marker = os.environ.get("XHHT_FAULT_MARKER")
+        if point.startswith(wanted) and marker and not _reached(marker, "raise " + wanted):
+            with open(marker, "a", encoding="utf-8") as handle:
+                handle.write(f"raise {wanted}\n")
+            from django.db import OperationalError
+
+            raise OperationalError("injected by XHHT_FAULT_RAISE: the connection was lost")
     pauses = _pauses()
     if not pauses:
         return

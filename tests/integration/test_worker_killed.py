@@ -233,3 +233,30 @@ def test_pool_process_killed_the_same_worker_runs_the_job_again(
     assert decision.status == DecisionStatus.ISSUED and decision.reference == "01/QĐ-UBND"
     assert [p.name for p in _media_files(prefix)] == [Path(decision.pdf.name).name]
     assert "WorkerLostError" in worker.log()
+
+
+def test_a_transient_database_error_is_retried_on_the_worker(
+    worker_factory: WorkerFactory,
+    cycle,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The first attempt loses its database connection: the task is retried after
+    a back-off (``JOB_RETRY_BACKOFF``) and the second attempt renders the PDF."""
+    marker = tmp_path / "marker"
+    worker = worker_factory(
+        XHHT_FAULT_RAISE="job.start:decision.preview",
+        XHHT_FAULT_MARKER=str(marker),
+        JOB_RETRY_BACKOFF="1",
+    )
+    monkeypatch.setattr("core.jobs.job_enqueue", lambda job: worker.enqueue(run_job, job.pk))
+    monkeypatch.setattr(send_dossier_notification, "delay", lambda *args, **kwargs: None)
+    setup = ready_decision(cycle, 2)
+
+    job = services.decision_preview_start(actor=cycle.cast.reviewer, decision=setup.decision)
+    job = worker.wait_for(lambda: _finished(job), TIMEOUT_S, "the preview after its retry")
+    assert job.status == JobStatus.DONE, (job.message, worker.tail())
+    assert job.attempts == 2
+    assert read_file(job.file).startswith(b"%PDF")
+    assert "raise job.start:decision.preview" in marker.read_text()
+    assert "Retry in" in worker.log()
