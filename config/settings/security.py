@@ -120,8 +120,18 @@ def _apply_csp(settings: dict[str, Any]) -> None:
         settings["CONTENT_SECURITY_POLICY_REPORT_ONLY"] = None
 
 
+def _apply_input_checks(settings: dict[str, Any]) -> None:
+    middleware: list[str] = settings["MIDDLEWARE"]
+    # After the language is chosen, so the refusal is in the user's language.
+    middleware.insert(
+        middleware.index("core.middleware.ChosenLanguageMiddleware") + 1,
+        "core.nul_characters.RejectNulCharactersMiddleware",
+    )
+
+
 def apply(settings: dict[str, Any]) -> None:
     """Adjust the settings namespace ``settings`` (base.py's globals) in place."""
+    _apply_input_checks(settings)
     _apply_two_factor(settings)
     _apply_axes(settings)
     _apply_csp(settings)

@@ -83,8 +83,9 @@ class ImportContext:
             )
         if not self.in_scope(ref):
             raise CellError(
-                _("%(unit)s (code %(code)s) is outside %(scope)s, where you are importing.")
-                % {"unit": ref.name, "code": code, "scope": self.unit.name}
+                # Not the unit's name: what lies outside the importer's area stays unseen.
+                _("The unit with code %(code)s is outside %(scope)s, where you are importing.")
+                % {"code": code, "scope": self.unit.name}
             )
         return ref
 

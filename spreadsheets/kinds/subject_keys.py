@@ -342,8 +342,10 @@ class SubjectFinder:
         if not subject.unit.path.startswith(self.ctx.unit.path):
             return _problem(
                 subject.column,
-                _("%(subject)s belongs to %(unit)s, outside %(scope)s, where you are importing.")
-                % {"subject": subject.name, "unit": subject.unit.name, "scope": self.ctx.unit.name},
+                # Neither the person's name nor the unit: found by a key the importer
+                # typed, the subject lies outside their area and stays unseen.
+                _("This record belongs to a unit outside %(scope)s, where you are importing.")
+                % {"scope": self.ctx.unit.name},
             )
         if unit_cell is not None and unit_cell.pk != subject.unit.pk:
             return _problem(

@@ -149,10 +149,8 @@ class HouseholdKind(ImportKind):
             return [
                 (
                     "code",
-                    _(
-                        "Household code %(code)s belongs to a household of %(unit)s, outside your unit."
-                    )
-                    % {"code": household.code, "unit": household.unit.name},
+                    _("Household code %(code)s belongs to a household outside your unit.")
+                    % {"code": household.code},
                 )
             ]
         return []

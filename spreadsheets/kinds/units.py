@@ -344,8 +344,7 @@ class UnitKind(ImportKind):
             return [
                 (
                     "code",
-                    _("Code %(code)s belongs to %(unit)s, outside your unit.")
-                    % {"code": unit.code, "unit": unit.name},
+                    _("Code %(code)s belongs to a unit outside your unit.") % {"code": unit.code},
                 )
             ]
         stored_parent = unit.parent.code if unit.parent is not None else ""

@@ -200,7 +200,10 @@ def test_a_row_for_another_ward_is_an_error_and_nothing_is_written(cast, world):
     assert outcome.error_count == 1
     error = outcome.errors[0]
     assert (error.row, error.column) == (4, "Mã hộ / Mã đơn vị / Số CCCD")
-    assert cast.other_neighbourhood.name in error.message and cast.ward.name in error.message
+    assert cast.ward.name in error.message
+    # Nothing of what lies outside the importer's area is named.
+    assert cast.other_neighbourhood.name not in error.message
+    assert world["other"].head_name not in error.message
     assert Assessment.objects.count() == 1
 
 

@@ -224,7 +224,7 @@ def test_a_row_for_another_ward_is_an_error_and_nothing_is_written(cast, world):
     assert outcome.error_count == 2
     by_row = {e.row: e for e in outcome.errors}
     assert by_row[5].column == "Mã hộ / Mã đơn vị / Số CCCD"
-    assert cast.other_neighbourhood.name in by_row[5].message
+    assert cast.other_neighbourhood.name not in by_row[5].message
     assert cast.ward.name in by_row[5].message
     assert by_row[6].column == "Mã đơn vị quản lý (E)"
     assert cast.other_ward.code in by_row[6].message
