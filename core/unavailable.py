@@ -31,11 +31,14 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def outage_reason(exc: BaseException | None) -> str | None:
-    """ "database" or "queue" when ``exc`` means that part is down, else None."""
+    """ "database", "queue" or "queue_after_commit" when ``exc`` means that part is down."""
     if isinstance(exc, DATABASE_ERRORS):
         return "database"
-    if isinstance(exc, (QueueUnavailableError, *QUEUE_ERRORS)):
-        return "queue"
+    if isinstance(exc, QueueUnavailableError):
+        return "queue"  # a job refused: core.jobs ended it "failed", nothing else changed
+    if isinstance(exc, QUEUE_ERRORS):
+        # A task (an e-mail…) sent after its transaction committed: the change is saved.
+        return "queue_after_commit"
     return None
 
 
@@ -44,6 +47,12 @@ def _message(reason: str) -> str:
         return _(
             "The task queue is unavailable at the moment, so this work was not started and "
             "nothing was changed by it. Try again in a few minutes."
+        )
+    if reason == "queue_after_commit":
+        return _(
+            "The task queue is unavailable at the moment. Your change may have been saved, "
+            "but the work that follows it (e-mails, documents) could not be started: reload "
+            "the page to check, and try again in a few minutes."
         )
     return _(
         "The system is temporarily unavailable (its database cannot be reached). "
@@ -59,7 +68,7 @@ def wants_json(request: HttpRequest) -> bool:
 
 def service_unavailable(request: HttpRequest, reason: str) -> HttpResponse:
     message = _message(reason)
-    code = "queue_unavailable" if reason == "queue" else "service_unavailable"
+    code = "service_unavailable" if reason == "database" else "queue_unavailable"
     if wants_json(request):
         response: HttpResponse = JsonResponse({"code": code, "detail": message}, status=503)
     else:

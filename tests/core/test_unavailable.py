@@ -89,3 +89,20 @@ def test_queue_refusing_a_job_in_the_api_is_503(cast, login, monkeypatch) -> Non
 def test_liveness_answers_during_the_outage(db, client, monkeypatch, path) -> None:
     monkeypatch.setattr(SessionStore, "load", _raise(OperationalError(DB_DOWN)))
     assert client.get(path).status_code == 200
+
+
+def test_a_task_refused_after_its_commit_says_the_change_may_be_saved(
+    cast, login, monkeypatch
+) -> None:
+    """An e-mail task sent on commit with Redis down: the 503 does not claim that
+    nothing changed."""
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    client = _english(login(cast.ward_official))
+    monkeypatch.setattr(
+        units.api, "units_for_user", _raise(KombuOperationalError("Connection refused"))
+    )
+    response = client.get("/api/v1/units")
+    assert response.status_code == 503
+    assert response.json()["code"] == "queue_unavailable"
+    assert "Your change may have been saved" in response.json()["detail"]
