@@ -342,7 +342,15 @@ def _base_of(*, units: list[AdministrativeUnit], title: str, scope_level: str) -
         .order_by("unit_id", "year")
         .values_list("unit_id", "eligible_base")
     )
-    return dict(rows)
+    bases = dict(rows)
+    # A unit in force with no row of its own yet (a new ward whose subjects
+    # came from the wards it continues, none registered since) is counted live.
+    missing = [u for u in units if u.pk not in bases]
+    if missing:
+        from reports.services import eligible_bases
+
+        bases.update(eligible_bases(missing, title, scope_level))
+    return bases
 
 
 def mapped_figures(
@@ -602,10 +610,19 @@ def _child_id(unit: AdministrativeUnit, below: AdministrativeUnit) -> int:
 
 
 def dashboard_children(
-    unit: AdministrativeUnit, figures: dict[int, Figures]
+    unit: AdministrativeUnit, figures: dict[int, Figures], year: int | None = None
 ) -> list[AdministrativeUnit]:
-    """Current children, and former children that still have figures."""
-    return [c for c in children_of(unit) if c.valid_to is None or c.pk in figures]
+    """The children with figures, and those in force during ``year`` (today's
+    children without a year): "as the units were then", a year before a
+    reorganisation lists the units of that year, not the ones created since."""
+    if year is None:
+        return [c for c in children_of(unit) if c.valid_to is None or c.pk in figures]
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return [
+        c
+        for c in children_of(unit)
+        if c.pk in figures or (c.valid_from <= last and (c.valid_to is None or c.valid_to >= first))
+    ]
 
 
 def dashboard_for_unit(
@@ -621,7 +638,7 @@ def dashboard_for_unit(
     if mode == MODE_MAPPED:
         return _mapped_dashboard(unit=unit, title=title, year=year, today=today, level=level)
     by_child = children_figures(unit=unit, title=title, year=year, scope_level=level)
-    children = dashboard_children(unit, by_child)
+    children = dashboard_children(unit, by_child, year)
     child_targets = effective_targets_for_units(parent=unit, units=children, title=title, year=year)
     years = list(range(year - TREND_YEARS + 1, year + 1))
     yearly = yearly_figures(unit=unit, title=title, years=years, scope_level=level)

@@ -61,3 +61,38 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.year} {self.title} {self.scope_level}".strip()
+
+
+class FrozenBase(models.Model):
+    """The eligible base of a unit on the day a reorganisation closed it.
+
+    ``Rollup.eligible_base`` counts today's subjects, and a reorganisation moves
+    a closed unit's households, clans, organisations and citizens to its
+    successors, so counted today a closed ward would have no base at all and
+    its past years would show no rate "as the units were then". Before it moves
+    anything, ``reorganisation_apply`` keeps each closed unit's base here (one
+    row per title and scope level it had rows for), and the rollup rebuild and
+    the rollup hooks use it for that unit instead of a count of today's subjects
+    (issue 9 §3: a year reads as the units were then).
+    """
+
+    tenant = models.ForeignKey("units.Tenant", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(
+        "units.AdministrativeUnit", on_delete=models.CASCADE, related_name="frozen_bases"
+    )
+    title = models.CharField(_("title"), max_length=16, choices=Title.choices)
+    scope_level = models.CharField(max_length=16, blank=True, default="")
+    eligible_base = models.PositiveBigIntegerField(default=0)
+    frozen_on = models.DateField(_("closed on"))
+
+    class Meta:
+        verbose_name = _("eligible base at closing")
+        verbose_name_plural = _("eligible bases at closing")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "title", "scope_level"], name="frozen_base_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.title} {self.scope_level} {self.eligible_base}".strip()

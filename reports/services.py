@@ -7,6 +7,7 @@ transaction, so the counters move with the change they count;
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Greatest
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -30,7 +31,7 @@ from recognition.models import (
     RegistrationStatus,
 )
 from recognition.titles import Title
-from reports.models import Rollup
+from reports.models import FrozenBase, Rollup
 from units.models import AdministrativeUnit, Tenant, path_ids
 
 COUNTERS = ("registered", "assessed", "approved", "recognised")
@@ -61,9 +62,7 @@ def assessment_flags(status: str) -> tuple[int, int, int]:
     )
 
 
-def _eligible_bases(
-    units: list[AdministrativeUnit], title: str, scope_level: str
-) -> dict[int, int]:
+def eligible_bases(units: list[AdministrativeUnit], title: str, scope_level: str) -> dict[int, int]:
     """The eligible base of each unit's subtree, in one query."""
     if title == Title.COMMUNITY:
         qs: Any = AdministrativeUnit.objects.filter(level=scope_level, valid_to__isnull=True)
@@ -74,7 +73,45 @@ def _eligible_bases(
     counts = qs.filter(tenant_id=units[0].tenant_id).aggregate(
         **{f"u{u.pk}": Count("pk", filter=Q(**{f"{prefix}__startswith": u.path})) for u in units}
     )
-    return {u.pk: counts[f"u{u.pk}"] for u in units}
+    out = {u.pk: counts[f"u{u.pk}"] for u in units}
+    frozen = FrozenBase.objects.filter(
+        unit_id__in=list(out), title=title, scope_level=scope_level
+    ).values_list("unit_id", "eligible_base")
+    out.update(frozen)
+    return out
+
+
+def bases_freeze(*, unit_ids: Iterable[int], on: dt.date) -> int:
+    """Keep the eligible base of units a reorganisation is about to close
+    (see :class:`reports.models.FrozenBase`), from their rollup rows, before
+    their subjects move. A unit closes once; a second call changes nothing.
+    Returns the number of rows kept."""
+    kept = 0
+    ids = sorted(set(unit_ids))
+    for start in range(0, len(ids), 5000):
+        rows = (
+            Rollup.objects.filter(unit_id__in=ids[start : start + 5000])
+            .values_list("tenant_id", "unit_id", "title", "scope_level")
+            .annotate(base=Max("eligible_base"))
+            .order_by()
+        )
+        created = FrozenBase.objects.bulk_create(
+            [
+                FrozenBase(
+                    tenant_id=tenant_id,
+                    unit_id=unit_id,
+                    title=title,
+                    scope_level=scope_level,
+                    eligible_base=base,
+                    frozen_on=on,
+                )
+                for tenant_id, unit_id, title, scope_level, base in rows
+            ],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        kept += len(created)
+    return kept
 
 
 def _increments(deltas: dict[str, int]) -> dict[str, Any]:
@@ -122,7 +159,7 @@ def rollup_apply(
     missing = [pk for pk in missing if pk in units]
     if not missing:
         return
-    bases = _eligible_bases([units[pk] for pk in missing], title, scope_level)
+    bases = eligible_bases([units[pk] for pk in missing], title, scope_level)
     Rollup.objects.bulk_create(
         [
             Rollup(
@@ -345,6 +382,14 @@ def rollups_rebuild(*, tenant: Tenant | None = None) -> RebuildResult:
                 .order_by()
             )
             bases[(title, scope_level)] = _expand(per_unit, units)
+
+    # Units closed by a reorganisation keep the base they had when they closed.
+    frozen = FrozenBase.objects.filter(tenant_q).values_list(
+        "unit_id", "title", "scope_level", "eligible_base"
+    )
+    for unit_id, title, scope_level, base in frozen.iterator(chunk_size=10000):
+        if (title, scope_level) in bases:
+            bases[(title, scope_level)][unit_id] = base
 
     Rollup.objects.filter(tenant_q).delete()
     now = timezone.now()

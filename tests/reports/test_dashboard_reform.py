@@ -22,6 +22,7 @@ Five households in all (the eligible base of Sài Gòn today).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -148,11 +149,20 @@ def test_before_the_merge_both_views_agree(cast: Cast, reform: dict[str, Any]) -
 def test_then_view_keeps_the_old_wards(cast: Cast, reform: dict[str, Any]) -> None:
     board = _board(cast.district, 2024, MODE_THEN)
     by_name = {r.unit.name: _fig(r.figures) for r in board.children}
-    # Old wards keep their 2024 figures; their households moved (base 0 today).
-    assert by_name["Phường Bến Nghé"] == (3, 2, 0)
-    assert by_name["Phường Đa Kao"] == (2, 1, 0)
-    assert by_name["Phường Sài Gòn"] == (0, 0, 0)
+    # Old wards keep their 2024 figures and the base they had when they closed
+    # (their households moved to Sài Gòn since): the 2024 rates stay readable.
+    # Sài Gòn did not exist in 2024 and is not listed.
+    assert by_name == {"Phường Bến Nghé": (3, 2, 3), "Phường Đa Kao": (2, 1, 2)}
+    rates = {r.unit.name: r.figures.rate for r in board.children}
+    assert rates == {"Phường Bến Nghé": Decimal("66.7"), "Phường Đa Kao": 50}
     assert _fig(board.figures) == (5, 3, 5)
+    # Rebuilding the rollups again keeps the bases kept at closing.
+    rollups_rebuild(tenant=cast.tenant)
+    again = _board(cast.district, 2024, MODE_THEN)
+    assert {r.unit.name: _fig(r.figures) for r in again.children} == by_name
+    # The reform year lists the old wards (in force until 30/06) and the new one.
+    names_2025 = {r.unit.name for r in _board(cast.district, 2025, MODE_THEN).children}
+    assert names_2025 == {"Phường Bến Nghé", "Phường Đa Kao", "Phường Sài Gòn"}
     # The new ward, as it was then, has no history before 2026.
     sai_gon = _board(reform["sai_gon"], 2026, MODE_THEN)
     assert [(p.year, _fig(p.figures)) for p in sai_gon.trend if p.year >= 2024] == [
@@ -216,8 +226,9 @@ def test_a_split_is_shown_once_and_flagged(cast: Cast, reform: dict[str, Any]) -
     board = _board(other, 2024, MODE_MAPPED)
     rows = {r.unit.name: (_fig(r.figures), r.shared) for r in board.children}
     # The default successor takes the split ward's figures once, flagged. Neither
-    # new ward has a rollup row of its own yet, so the rollups know no base there.
-    assert rows == {"Phường Bắc": ((1, 1, 0), True), "Phường Nam": ((0, 0, 0), False)}
+    # new ward has a rollup row of its own yet: their bases are counted live
+    # (the household went to the default successor).
+    assert rows == {"Phường Bắc": ((1, 1, 1), True), "Phường Nam": ((0, 0, 0), False)}
     assert board.any_shared
     assert _fig(board.figures) == (1, 1, 1)
 

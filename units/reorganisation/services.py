@@ -373,7 +373,7 @@ def reorganisation_apply(
     rebuilds the tenant's rollups. Returns the plan, ``applied`` with ``result``.
     """
     from recognition.models import Dossier, DossierStatus
-    from reports.services import rollups_rebuild
+    from reports.services import bases_freeze, rollups_rebuild
 
     # FOR NO KEY UPDATE, not FOR UPDATE: it serialises unit writes of the tenant
     # without blocking inserts that merely reference the tenant or a unit (audit
@@ -420,6 +420,8 @@ def reorganisation_apply(
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+    # Before anything moves: the bases the closed units' past years are read against.
+    bases_freeze(unit_ids=preview.closed_by, on=locked.effective_on)
     writer = LayoutWriter(actor=actor, plan=locked, preview=preview)
     result = writer.write()
     rebuilt = rollups_rebuild(tenant=tenant)
