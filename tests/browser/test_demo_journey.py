@@ -63,19 +63,27 @@ def test_ward_official_sees_own_ward_and_not_another_ward(
     sign_in(page, WARD_OFFICIAL)
     expect(page.get_by_test_id("whoami")).to_contain_text("Phạm Văn Phường")
 
-    # The unit browser starts from the official's ward; its button loads the khu phố.
+    # The unit browser starts from the official's ward, opened: its khu phố load
+    # with the page; the ward's button hides them and shows them again.
     page.goto("/units/")
     tree = page.get_by_test_id("unit-tree")
     expect(tree.get_by_role("link", name=WARD_NAME, exact=True)).to_have_count(1)
     expect(tree).not_to_contain_text("Minh Phụng")
     expect(tree).not_to_contain_text("Quận")  # no districts, not even closed ones
     expect(tree).not_to_contain_text(OTHER_WARD_CODE)
-    tree.get_by_role("button").first.click()
-    # Loaded into the tree, each once (the node's collapse may already be closing
-    # again: templates/units/_node.html toggles twice, so visibility is not checked).
+    toggle = tree.get_by_role("button").first
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     for name in neighbourhoods:
-        link = tree.get_by_role("link", name=name, exact=True, include_hidden=True)
+        expect(tree.get_by_role("link", name=name, exact=True)).to_be_visible()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(tree.get_by_role("link", name=neighbourhoods[0], exact=True)).to_be_hidden()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    for name in neighbourhoods:
+        link = tree.get_by_role("link", name=name, exact=True)
         expect(link).to_have_count(1)
+        expect(link).to_be_visible()
 
     # The ward's page lists the same khu phố.
     tree.get_by_role("link", name=WARD_NAME, exact=True).click()
