@@ -182,11 +182,13 @@ def seed_demo(*, with_cycle: bool = True) -> dict[str, int]:
         from campaigns.demo import seed_campaigns_demo
         from recognition.demo.cycle import seed_cycle_demo
         from recognition.demo.decisions import seed_recent_decision_demo
+        from recognition.demo.personal_data import seed_personal_data_demo
         from reports.services import rollups_rebuild
 
         seed_cycle_demo(hcm)  # the live 2026 cycle of the new wards
         seed_recent_decision_demo(hcm)  # UBND phường Đức Nhuận's 2026 decision
         seed_campaigns_demo(hcm)  # the city's plan, Quận 11's, events, awards
+        seed_personal_data_demo(hcm)  # Vườn Lài's citizens and the access log
         rollups_rebuild()  # the demos' bulk writes bypass the rollup hooks
     return {
         "tenants": Tenant.objects.count(),
