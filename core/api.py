@@ -18,7 +18,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
 
+from accounts.exceptions import TwoFactorSetupRequiredError
 from accounts.services import api_token_authenticate
+from accounts.two_factor import has_totp, mfa_required
 from core.api_errors import document_errors
 from core.api_names import install as install_qualified_names
 from core.exceptions import ApplicationError
@@ -28,6 +30,10 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = api_token_authenticate(token)
         if user is not None:
+            # A token made before the tenant required two factors for the
+            # user's role opens nothing until the user has set them up.
+            if mfa_required(user) and not has_totp(user):
+                raise TwoFactorSetupRequiredError()
             request.user = user
         return user
 

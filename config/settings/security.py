@@ -123,10 +123,9 @@ def _apply_csp(settings: dict[str, Any]) -> None:
 def _apply_input_checks(settings: dict[str, Any]) -> None:
     middleware: list[str] = settings["MIDDLEWARE"]
     # After the language is chosen, so the refusal is in the user's language.
-    middleware.insert(
-        middleware.index("core.middleware.ChosenLanguageMiddleware") + 1,
-        "core.nul_characters.RejectNulCharactersMiddleware",
-    )
+    language = "core.middleware.ChosenLanguageMiddleware"
+    at = middleware.index(language) + 1 if language in middleware else 0
+    middleware.insert(at, "core.nul_characters.RejectNulCharactersMiddleware")
 
 
 def apply(settings: dict[str, Any]) -> None:

@@ -127,14 +127,32 @@ def test_what_stays_reachable_during_set_up(strict: Cast) -> None:
 
 def test_api_calls_answer_403_with_a_message(strict: Cast) -> None:
     client = client_for(strict.reviewer)
-    with translation.override("en"):
-        response = client.get("/api/v1/me")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get("/api/v1/me")
     assert response.status_code == 403
     body = response.json()
     assert body["code"] == MFA_REQUIRED_CODE
     assert "two-factor" in body["detail"]
     # A ward official of the same tenant is not concerned.
     assert client_for(strict.ward_official).get("/api/v1/me").status_code == 200
+
+
+def test_a_token_made_before_the_requirement_opens_nothing_until_set_up(cast: Cast) -> None:
+    from accounts.services import api_token_create
+
+    _token, raw = api_token_create(user=cast.reviewer, name="Máy chủ báo cáo")
+    client = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.get("/api/v1/me", **auth).status_code == 200
+    tenant_set_mfa_roles(actor=None, tenant=cast.tenant, roles=[Role.REVIEWER])
+    with translation.override("en"):
+        refused = client.get("/api/v1/me", **auth)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == MFA_REQUIRED_CODE
+    Authenticator.objects.create(
+        user=cast.reviewer, type=Authenticator.Type.TOTP, data={"secret": "x"}
+    )
+    assert client.get("/api/v1/me", **auth).status_code == 200
 
 
 def test_api_message_follows_the_chosen_language(strict: Cast) -> None:
@@ -213,8 +231,8 @@ def test_authenticator_cannot_be_turned_off_while_required(strict: Cast) -> None
     _set_up_totp(client)
     index = client.get(reverse("mfa_index")).content.decode()
     assert reverse("mfa_deactivate_totp") not in index
-    with translation.override("en"):
-        refused = client.post(reverse("mfa_deactivate_totp"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    refused = client.post(reverse("mfa_deactivate_totp"))
     assert refused.status_code == 200
     assert "cannot be turned off" in refused.content.decode()
     assert Authenticator.objects.filter(user=strict.reviewer, type=Authenticator.Type.TOTP).exists()
