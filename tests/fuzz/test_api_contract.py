@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.db import connection
 from django.test import Client
-from django.utils import translation
 
 from accounts.services import api_token_create
 from recognition.models import Clan
@@ -40,8 +40,8 @@ def test_a_session_write_without_its_csrf_token_is_refused_in_the_api_format(
 ) -> None:
     client = client_for(cast.ward_official)
     client.handler.enforce_csrf_checks = True
-    with translation.override("en"):
-        response = client.post(CLANS, _clan(cast, "Họ Trần"), content_type="application/json")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(CLANS, _clan(cast, "Họ Trần"), content_type="application/json")
     assert response.status_code == 403
     assert response.json() == {
         "code": "csrf_failed",
@@ -113,9 +113,9 @@ def test_a_dossiers_item_page_past_the_end_is_its_last_page(cast: Cast) -> None:
 def test_a_nul_character_is_a_bad_request_not_a_server_error(cast: Cast) -> None:
     """PostgreSQL stores no NUL character: its refusal is the client's error (400)."""
     client = client_for(cast.ward_official)
-    with translation.override("en"):
-        created = client.post(CLANS, _clan(cast, "Họ\x00Lê"), content_type="application/json")
-        searched = client.get("/api/v1/subjects/households", {"q": "Lê\x00"})
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    created = client.post(CLANS, _clan(cast, "Họ\x00Lê"), content_type="application/json")
+    searched = client.get("/api/v1/subjects/households", {"q": "Lê\x00"})
     if connection.vendor == "postgresql":
         for response in (created, searched):
             assert response.status_code == 400

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from core.jobs import job_retry, job_run
 from core.models import AuditEvent, Job, JobStatus
@@ -163,7 +165,10 @@ def test_the_same_draft_issued_twice_at_once_is_issued_once(cycle, monkeypatch) 
     assert sorted(results) == ["done", "failed"], results
     loser = Job.objects.get(pk=(old if results[0] == "failed" else new).pk)
     assert loser.status == JobStatus.FAILED
-    assert loser.message == services.issue_problems(Decision.objects.get(pk=decision.pk))[0]
+    # Jobs speak the site's language (they run outside any request).
+    with translation.override(settings.LANGUAGE_CODE):
+        expected = services.issue_problems(Decision.objects.get(pk=decision.pk))[0]
+    assert loser.message == expected
 
     decision.refresh_from_db()
     assert decision.number == 1 and decision.reference == "01/QĐ-UBND"

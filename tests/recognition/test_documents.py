@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 import pytest
+from django.conf import settings
 from pypdf import PdfReader
 
 from recognition.documents.annex import COLUMNS, TEXT_WIDTH_MM
@@ -20,6 +21,7 @@ from recognition.documents.decision_pdf import (
     render_decision_html,
     render_decision_pdf,
 )
+from recognition.documents.fonts import FACES
 from recognition.documents.samples import FIXED_NAMES, sample_certificates, sample_decision
 from recognition.documents.snapshot import (
     AnnexRow,
@@ -196,7 +198,17 @@ def test_html_preview_shows_the_body_and_the_first_rows() -> None:
     html = render_decision_html(doc, preview_rows=30)
     assert html.lstrip().startswith("<!DOCTYPE html>")
     assert "/static/css/decision-document.css" in html
-    assert "/static/fonts/liberation-serif/LiberationSerif-Regular.ttf" in html
+    # The fonts come from a style sheet (no <style> element, for the CSP) that
+    # names every face the PDFs embed, each file present.
+    assert "/static/css/document-fonts.css" in html
+    fonts_css = (settings.BASE_DIR / "static" / "css" / "document-fonts.css").read_text()
+    for stem, _name, weight, style in FACES:
+        assert f"liberation-serif/{stem}.ttf" in fonts_css
+        assert (
+            settings.BASE_DIR / "static" / "fonts" / "liberation-serif" / f"{stem}.ttf"
+        ).exists()
+        face = next(line for line in fonts_css.splitlines() if f"{stem}.ttf" in line)
+        assert f"font-weight: {weight}" in face and f"font-style: {style}" in face
     assert "file://" not in html
     assert "Số: 05/QĐ-UBND" in html
     assert "Nguyễn Văn Mẫu" in html

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone, translation
@@ -163,6 +164,7 @@ def test_the_admin_reads_and_filters_the_log(cast: Any) -> None:
     _detail(cast.ward_official, "citizens", c)
     _detail(cast.reviewer, "households", home)
     admin = client_for(cast.admin)
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     with translation.override("en"):
         page = admin.get(LOG_URL)
         assert page.status_code == 200 and len(page.context["rows"]) == 2
