@@ -65,6 +65,10 @@ def tenant_slug(user: Any) -> str | None:
     tenant_id = getattr(user, "tenant_id", None)
     if not tenant_id:
         return None
+    descriptor = getattr(type(user), "tenant", None)
+    if descriptor is not None and descriptor.is_cached(user):
+        # The request already loaded the tenant (scoping does): no query.
+        return str(user.tenant.slug)
     if tenant_id not in _tenant_slugs:
         from units.models import Tenant
 

@@ -85,6 +85,9 @@ def _apply_axes(settings: dict[str, Any]) -> None:
     # victim out from elsewhere.
     settings["AXES_LOCKOUT_PARAMETERS"] = [["username", "ip_address"]]
     settings["AXES_RESET_ON_SUCCESS"] = True
+    # Lock-outs are logged as warnings either way; the verbose mode would log
+    # every sign-in and its clean-up at INFO (four lines a sign-in).
+    settings["AXES_VERBOSE"] = env.bool("AXES_VERBOSE", default=False)
     settings["AXES_HANDLER"] = "axes.handlers.database.AxesDatabaseHandler"
     settings["AXES_USERNAME_CALLABLE"] = "accounts.lockout.username_of_attempt"
     settings["AXES_LOCKOUT_CALLABLE"] = "accounts.lockout.lockout_response"
