@@ -2,7 +2,8 @@
 
 The handlers in :mod:`core.api` answer out-of-scope ids with 404, read-only
 writes with 403, missing credentials with 401 and domain errors with 400/409,
-all as ``{"code", "detail"}``; django-ninja answers invalid parameters with
+all as ``{"code", "detail"}``, and outages of the database or the job queue
+with 503; django-ninja answers invalid parameters with
 422 ``{"detail": [...]}``. Views declare only their success answers, so the
 schema gains these here, for every operation, once.
 """
@@ -41,6 +42,8 @@ _DESCRIPTIONS = {
     "404": "No such object in the user's scope (other tenants and subtrees included).",
     "409": "The object changed meanwhile or is in a state that forbids this.",
     "422": "A parameter or the body does not match the schema.",
+    "503": "The database or the job queue is unavailable for a moment: try again "
+    "(code service_unavailable or queue_unavailable).",
 }
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -53,6 +56,8 @@ def _codes(method: str, operation: dict[str, Any]) -> list[str]:
         codes += ["404", "422"]
     if method in WRITE_METHODS:
         codes.append("409")
+    # Any operation may meet a database outage, and a write may need the queue.
+    codes.append("503")
     return codes
 
 

@@ -21,7 +21,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # S3 writes are whole objects; the journal lets a retried job remove what a
+        # killed attempt stored but never recorded (core.storage).
+        "BACKEND": "core.storage_s3.JournalledS3Storage",
         "OPTIONS": {
             "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
