@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import AuditImmutableError
+from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    """Audit events are append-only: inserts (``create``, ``bulk_create``) and
-    reads pass, every bulk change or deletion is refused. On PostgreSQL a
-    trigger (migration ``core.0003``) refuses raw UPDATE and DELETE as well."""
-
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AuditImmutableError()
-
-    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> NoReturn:
-        raise AuditImmutableError()
-
-    def delete(self) -> NoReturn:
-        raise AuditImmutableError()
-
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
-
-    def _raw_delete(self, using: Any) -> NoReturn:
-        raise AuditImmutableError()
-
-
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One row per state-changing action: who, when, where, what, before -> after.
 
     Append-only: an event is written once (``core.audit.audit_record`` or a
@@ -67,7 +45,7 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
@@ -77,16 +55,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Insert only: saving an event already stored is refused."""
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AuditImmutableError()
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AuditImmutableError()
 
 
 class JobStatus(models.TextChoices):

@@ -13,13 +13,12 @@ PostgreSQL a trigger (migration ``recognition.0008``) refuses them in raw SQL.
 from __future__ import annotations
 
 import uuid
-from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import AuditImmutableError
+from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 
 
 class AccessAction(models.TextChoices):
@@ -30,26 +29,7 @@ class AccessAction(models.TextChoices):
     RETENTION = "retention", _("Anonymised after the retention period")
 
 
-class PersonalDataAccessQuerySet(models.QuerySet["PersonalDataAccess"]):
-    """Inserts and reads pass; every bulk change or deletion is refused."""
-
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AuditImmutableError()
-
-    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> NoReturn:
-        raise AuditImmutableError()
-
-    def delete(self) -> NoReturn:
-        raise AuditImmutableError()
-
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
-
-    def _raw_delete(self, using: Any) -> NoReturn:
-        raise AuditImmutableError()
-
-
-class PersonalDataAccess(models.Model):
+class PersonalDataAccess(AppendOnlyModel):
     """Who read or exported whose personal data, when, where and which fields."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -85,7 +65,7 @@ class PersonalDataAccess(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
-    objects = PersonalDataAccessQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("personal data access")
@@ -98,13 +78,3 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject_kind}:{self.subject_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Insert only: saving a row already stored is refused."""
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AuditImmutableError()
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AuditImmutableError()
