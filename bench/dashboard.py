@@ -34,7 +34,6 @@ import os
 import platform
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
 
+from servers import free_port, wait_for  # noqa: E402
 from subtree import ensure_database  # noqa: E402 - after the path is set
 
 OUT = BASE_DIR / "bench" / "out" / "dashboard.json"
@@ -80,23 +80,6 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[dict[str, float], Any]:
         result = fn()
         samples.append((time.perf_counter() - started) * 1000)
     return summary(samples), result
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not listen on port {port} within {timeout:.0f} s")
 
 
 def http_load(

@@ -34,7 +34,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -50,6 +49,7 @@ sys.path.insert(0, str(BASE_DIR / "bench"))
 sys.path.insert(0, str(HERE))
 
 from report import figures, percentile, print_report  # noqa: E402
+from servers import free_port, wait_for  # noqa: E402
 from subtree import ensure_database  # noqa: E402
 
 OUT_DIR = BASE_DIR / "bench" / "out"
@@ -76,23 +76,6 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         "PERSONAL_DATA_KEYS": TEST_PERSONAL_DATA_KEYS,
         "PERSONAL_DATA_INDEX_KEY": TEST_PERSONAL_DATA_INDEX_KEY,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not listen on port {port} within {timeout:.0f} s")
 
 
 def start_gunicorn(args: argparse.Namespace, port: int, env: dict[str, str]) -> subprocess.Popen:
