@@ -287,8 +287,17 @@ def test_demo_reform_gives_a_continuous_mapped_trend() -> None:
 
     tenant = seed_base()["hcm"]
     seed_history_demo(tenant)
+    rollups_rebuild(tenant=tenant)  # as seed_demo does before the plan
     apply_reform(tenant)
     city = AdministrativeUnit.objects.get(tenant=tenant, code="79")
+    # As the units were then, 2024 at the city: the three districts, each with the
+    # base it had when it closed (its households have moved to the new wards).
+    then_2024 = dashboard_for_unit(unit=city, title=Title.FAMILY, year=2024, today=TODAY)
+    districts = {r.unit.name: r.figures for r in then_2024.children}
+    assert set(districts) == {"Quận 10", "Quận 11", "Quận Phú Nhuận"}
+    for name, figures in districts.items():
+        assert figures.eligible_base == figures.registered > 0, name
+        assert figures.rate is not None, name
     for code, name, sources in MERGES:
         ward = AdministrativeUnit.objects.get(tenant=tenant, code=code, valid_to__isnull=True)
         assert ward.name == name and ward.parent_id == city.pk

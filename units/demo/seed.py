@@ -174,9 +174,13 @@ def seed_demo(*, with_cycle: bool = True) -> dict[str, int]:
     if with_cycle and applied_plan(hcm) is None:
         from recognition.demo.decisions import seed_decision_demo
         from recognition.demo.history import seed_history_demo
+        from reports.services import rollups_rebuild
 
         seed_history_demo(hcm)  # 2023–2025 in the old wards
         seed_decision_demo(hcm)  # Phường 5's 2025 and UBND Quận 10's decision
+        # The history's bulk writes bypass the rollup hooks: make the rollups
+        # current, as they are in use, so the plan keeps the old wards' bases.
+        rollups_rebuild(tenant=hcm)
     apply_reform(hcm)  # two-tier from 01/07/2025
     if with_cycle:
         from campaigns.demo import seed_campaigns_demo
