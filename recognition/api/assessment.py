@@ -21,6 +21,7 @@ from core.api_pagination import PageNumberPagination
 from core.http import AuthedRequest
 from recognition.models import Assessment, AssessmentStatus, Evidence
 from recognition.selectors.assessment import (
+    DETAIL_RELATED,
     assessment_rows,
     assessment_timeline,
     assessments_for_user,
@@ -270,17 +271,7 @@ def _detail(assessment: Assessment) -> Assessment:
 
 def get_assessment_for_user_unscoped(assessment: Assessment) -> Assessment:
     """Reload an assessment already resolved through the user's scope."""
-    return Assessment.objects.select_related(
-        "tenant",
-        "unit",
-        "criteria_set",
-        "registration__proposing_unit",
-        "registration__household",
-        "registration__clan",
-        "registration__organisation",
-        "registration__citizen",
-        "registration__subject_unit",
-    ).get(pk=assessment.pk)
+    return Assessment.objects.select_related(*DETAIL_RELATED).get(pk=assessment.pk)
 
 
 def _writable(request: AuthedRequest, public_id: str) -> Assessment:
