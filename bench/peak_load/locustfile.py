@@ -6,7 +6,7 @@ Environment (set by ``run.py``): ``PEAK_DATA`` (the JSON written by
 ``PEAK_THINK`` ("1,5": the officials' and viewers' think time in seconds).
 
 * :class:`WardOfficial` (all users but the fixed ones, one per ward): for each of
-  the ward's assessments opens the assessment page, saves scores through the API
+  the ward's assessments not yet in the dossier (``prepare.head_start``) opens the assessment page, saves scores through the API
   (``PUT /api/v1/assessments/{id}/scores`` with the version; every value drawn
   anew and different from the last, the second save changes a few of them),
   completes it and adds it to the dossier (``POST /api/v1/dossiers/{id}/items``);
@@ -16,7 +16,9 @@ Environment (set by ``run.py``): ``PEAK_DATA`` (the JSON written by
   submitted dossiers of its own share of wards (the ward officials hand them over
   when their submit succeeds, as the e-mail would), opens the review page,
   approves every item with its version and finishes the review. Think time 1–3 s
-  between dossiers, 0.2–0.5 s between item approvals (clicks in one list).
+  between dossiers, 0.2–0.5 s between item approvals (clicks in one list); with
+  nothing waiting, ``PEAK_THINK`` before reading the queue again. Dossiers sent
+  before the run (``prepare.head_start``) are waiting from the start.
 * :class:`SteeringViewer` (fixed count): reads the city dashboard; think time
   ``PEAK_THINK``.
 
@@ -54,6 +56,17 @@ _write_numbers = itertools.count(1)
 #: Submitted dossiers waiting for their reviewer: reviewer index -> queue of
 #: (ward index, dossier id, dossier version, [(assessment id, version)]).
 SUBMITTED: dict[int, deque[tuple[int, str, int, list[tuple[str, int]]]]] = defaultdict(deque)
+# Dossiers sent before the run (``prepare.head_start``) wait from the first second.
+for _n, _ward in enumerate(DATA["wards"]):
+    if _ward.get("dossier_status") == "submitted":
+        SUBMITTED[_n % REVIEWERS].append(
+            (
+                _n,
+                _ward["dossier"],
+                _ward["dossier_version"],
+                [(a["id"], a["version"]) for a in _ward["assessments"] if a.get("in_dossier")],
+            )
+        )
 
 
 def record(kind: str, **fields: Any) -> None:
@@ -166,12 +179,17 @@ class WardOfficial(_Person):
         self.number = number
         self.row = DATA["wards"][number]
         self.dossier_version: int = self.row["dossier_version"]
-        self.items = [dict(a, values={}, saves=0) for a in self.row["assessments"]]
+        # Assessments done before the run are already complete and in the dossier.
+        self.items = [
+            dict(a, values={}, saves=0, ready=a.get("in_dossier"), added=a.get("in_dossier"))
+            for a in self.row["assessments"]
+        ]
+        self.sent = self.row.get("dossier_status", "draft") != "draft"
         self.steps = self._plan()
 
     def _plan(self) -> Any:
         """The official's session as a generator: one request per step."""
-        for item in self.items:
+        for item in [] if self.sent else [i for i in self.items if not i["added"]]:
             yield lambda item=item: self.page(
                 "assessment", PATHS["assessment"].format(id=item["id"])
             )
@@ -179,8 +197,9 @@ class WardOfficial(_Person):
             yield lambda item=item: self.save(item, every=False)
             yield lambda item=item: self.complete(item)
             yield lambda item=item: self.add(item)
-        yield lambda: self.page("dossier", PATHS["dossier"].format(id=self.row["dossier"]))
-        yield self.submit
+        if not self.sent:
+            yield lambda: self.page("dossier", PATHS["dossier"].format(id=self.row["dossier"]))
+            yield self.submit
         while True:
             yield random.choice(
                 [
@@ -286,7 +305,13 @@ class WardOfficial(_Person):
 
 class Reviewer(_Person):
     fixed_count = REVIEWERS
-    wait_time = between(1, 3)
+
+    def wait_time(self) -> float:
+        """1–3 s to the next waiting dossier; with none waiting, the queue page is
+        read again after the officials' think time (a person, not a poller)."""
+        if SUBMITTED[self.number]:
+            return random.uniform(1, 3)
+        return random.uniform(*THINK)
 
     def on_start(self) -> None:
         number = next(_reviewer_numbers)

@@ -24,6 +24,8 @@ Called by ``run.py`` inside a configured Django process. Three steps:
    rollups are rebuilt afterwards.
    The first ward's assessments are started by the service and the others by
    :func:`_bulk_start`, which writes the same rows (checked on every run).
+   Then :func:`head_start` moves the cycle to the deadline week: most of each
+   ward's households already assessed and in its dossier, some dossiers sent.
 3. :func:`credentials` (every run): an API token per user
    (``accounts.services.api_token_create``) and a signed-in session per user
    written to the session store (what ``django.contrib.auth.login`` stores,
@@ -393,6 +395,85 @@ def reset_cycle(*, tenant: Any, wards: int, year: int) -> dict[str, int]:
     return counts
 
 
+def head_start(*, tenant: Any, wards: int, year: int, done: int, submitted_every: int) -> dict:
+    """The deadline week rather than the campaign's first day.
+
+    The plans in ``shared/seeds`` give wards weeks to assess their households
+    before the dossier deadline, so at the peak most of a ward's households are
+    already self-assessed and the officials are finishing the last ones. Here,
+    through the services and as each ward's own official: the first ``done``
+    assessments of every ward are scored (every indicator), completed and added
+    to the ward's dossier; every ``submitted_every``-th ward (0: none) has done
+    all of them and submitted its dossier, so the reviewers have work from the
+    first second. ``done=0, submitted_every=0`` leaves the cycle as reset.
+    Each ward is one transaction."""
+    from django.db import transaction
+
+    from accounts.models import User
+    from recognition.models import Assessment, Dossier
+    from recognition.services.assessment import assessment_complete, assessment_save_scores
+    from recognition.services.dossier import dossier_add_items, dossier_submit
+    from recognition.titles import Title
+    from units.levels import Level
+    from units.models import AdministrativeUnit
+
+    started = time.perf_counter()
+    if not done and not submitted_every:
+        return {"assessed": 0, "submitted": 0}
+    rng = random.Random(year)
+    city = AdministrativeUnit.objects.get(tenant=tenant, depth=0)
+    ward_units = list(
+        AdministrativeUnit.objects.filter(parent=city, level=Level.COMMUNE).order_by("code")[:wards]
+    )
+    officials = {
+        u.username: u
+        for u in User.objects.filter(username__in=[_ward_username(n) for n in range(1, wards + 1)])
+    }
+    assessed = submitted = 0
+    for n, ward in enumerate(ward_units):
+        official = officials[_ward_username(n + 1)]
+        submit = bool(submitted_every) and n % submitted_every == 0
+        with transaction.atomic():
+            dossier = Dossier.objects.get(
+                tenant=tenant, proposing_unit=ward, title=Title.FAMILY, year=year
+            )
+            mine = list(
+                Assessment.objects.filter(
+                    registration__proposing_unit=ward, registration__year=year
+                )
+                .select_related("criteria_set", "unit", "registration")
+                .order_by("pk")
+            )
+            for assessment in mine if submit else mine[:done]:
+                values = {
+                    str(score.indicator.public_id): rng.randint(
+                        0, int(score.indicator.max_points or 0)
+                    )
+                    for score in assessment.scores.select_related("indicator")
+                }
+                saved = assessment_save_scores(
+                    actor=official,
+                    assessment=assessment,
+                    expected_version=assessment.version,
+                    values=values,
+                )
+                assessment_complete(actor=official, assessment=saved)
+                dossier_add_items(
+                    actor=official, dossier=dossier, assessment_ids=[assessment.public_id]
+                )
+                assessed += 1
+            if submit:
+                dossier.refresh_from_db()
+                dossier_submit(actor=official, dossier=dossier)
+                submitted += 1
+    print(
+        f"head start: {assessed} assessments done and in their dossiers, {submitted} dossiers "
+        f"submitted ({time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
+    return {"assessed": assessed, "submitted": submitted}
+
+
 def _session(user: Any) -> str:
     """A signed-in session of ``user`` in the configured store; its key."""
     from django.conf import settings
@@ -465,8 +546,16 @@ def credentials(*, tenant: Any, wards: int, reviewers: int, viewers: int, year: 
                 "ward_name": ward.name,
                 "dossier": str(dossiers[ward.pk].public_id),
                 "dossier_version": dossiers[ward.pk].version,
+                "dossier_status": dossiers[ward.pk].status,
+                "dossier_submissions": dossiers[ward.pk].submission_count,
+                # ``in_dossier``: done before the run (``head_start``).
                 "assessments": [
-                    {"id": str(a.public_id), "version": a.version}
+                    {
+                        "id": str(a.public_id),
+                        "version": a.version,
+                        "status": a.status,
+                        "in_dossier": a.dossier_id is not None,
+                    }
                     for a in assessments.get(ward.pk, [])
                 ],
             }

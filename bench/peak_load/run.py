@@ -291,6 +291,18 @@ def main() -> int:
     parser.add_argument("--conn-max-age", type=int, default=60)
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=5.0)
+    parser.add_argument(
+        "--done",
+        type=int,
+        default=4,
+        help="assessments per ward already done and in the dossier (of 6; 0: the first day)",
+    )
+    parser.add_argument(
+        "--submitted-every",
+        type=int,
+        default=5,
+        help="every n-th ward has already submitted its dossier (0: none)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
         "--prepare-only", action="store_true", help="build the tenant and the cycle, then stop"
@@ -326,6 +338,13 @@ def main() -> int:
     year = timezone.localdate().year
     tenant = prepare.ensure_tenant(wards=args.users, reviewers=args.reviewers, viewers=args.viewers)
     counts = prepare.reset_cycle(tenant=tenant, wards=args.users, year=year)
+    counts |= prepare.head_start(
+        tenant=tenant,
+        wards=args.users,
+        year=year,
+        done=args.done,
+        submitted_every=args.submitted_every,
+    )
     data = prepare.credentials(
         tenant=tenant, wards=args.users, reviewers=args.reviewers, viewers=args.viewers, year=year
     )

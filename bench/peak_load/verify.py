@@ -13,7 +13,9 @@ of the objects that differ (the first 20).
   holds exactly one ``assessment.scores`` event per successful save (none more);
 * dossier items = successful adds, dossiers submitted = successful submits (one
   ``DossierSubmission`` each), approved items = successful approvals, reviewed
-  dossiers = successful finishes.
+  dossiers = successful finishes. Items added and dossiers submitted before the
+  run (``prepare.head_start``, read from the prepared data) count as adds and
+  submits.
 
 A write the load attempted but got no answer to (cut when the run stopped) may
 or may not have landed: its assessment, its dossier and the dossier's items are
@@ -177,6 +179,10 @@ def verify(*, data: dict[str, Any], writes: list[dict[str, Any]], since: dt.date
         )
     )
     added = Counter(w["dossier"] for w in by_kind["add"] if w["count"])
+    # Items added before the run (``prepare.head_start``) count as adds.
+    for ward in data["wards"]:
+        if ward["dossier"] in dossier_ids:
+            added[ward["dossier"]] += sum(1 for a in ward["assessments"] if a.get("in_dossier"))
     add_diff = [
         f"{d}: {added[d]} added, {in_dossier[d]} in the dossier"
         for d in set(added) | set(in_dossier)
@@ -192,6 +198,10 @@ def verify(*, data: dict[str, Any], writes: list[dict[str, Any]], since: dt.date
     )
 
     submitted_ids = Counter(w["dossier"] for w in by_kind["submit"])
+    # Dossiers submitted before the run (``prepare.head_start``) count as submits.
+    for ward in data["wards"]:
+        if ward["dossier"] in dossier_ids:
+            submitted_ids[ward["dossier"]] += ward.get("dossier_submissions", 0)
     dossiers = {str(d.public_id): d for d in Dossier.objects.filter(public_id__in=dossier_ids)}
     sent = {d for d, x in dossiers.items() if x.status != DossierStatus.DRAFT}
     submissions = Counter(

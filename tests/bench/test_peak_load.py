@@ -151,3 +151,37 @@ def test_a_write_cut_by_the_stop_is_counted_apart(bench: dict[str, Any]) -> None
     assert "assessment versions = start + successful writes" in _failed(
         verify(data=data, writes=writes[:-1], since=bench["since"])
     )
+
+
+def test_head_start_is_the_deadline_week_and_verify_counts_it(db: None) -> None:
+    """Before the run (``prepare.head_start``): the first ward has submitted its
+    dossier of 6, the second has 2 households done and in its dossier; the checks
+    count those as adds and submits, and catch a prepared state that is not there."""
+    year = timezone.localdate().year
+    tenant = prepare.ensure_tenant(wards=2, reviewers=1, viewers=1)
+    prepare.reset_cycle(tenant=tenant, wards=2, year=year)
+    done = prepare.head_start(tenant=tenant, wards=2, year=year, done=2, submitted_every=2)
+    assert done == {"assessed": 8, "submitted": 1}
+    data = prepare.credentials(tenant=tenant, wards=2, reviewers=1, viewers=1, year=year)
+    first, second = data["wards"]
+    assert first["dossier_status"] == "submitted" and first["dossier_submissions"] == 1
+    assert [a["status"] for a in first["assessments"]] == [AssessmentStatus.SUBMITTED] * 6
+    assert second["dossier_status"] == "draft"
+    assert [a["in_dossier"] for a in second["assessments"]] == [True, True] + [False] * 4
+    assert [a["status"] for a in second["assessments"][:3]] == [
+        AssessmentStatus.READY,
+        AssessmentStatus.READY,
+        AssessmentStatus.DRAFT,
+    ]
+    results = verify(data=data, writes=[], since=timezone.now())
+    assert _failed(results) == set()
+    by_name = {r["check"]: r for r in results}
+    assert by_name["dossier items = successful adds"]["found"] == 8
+    assert by_name["dossiers submitted = successful submits"]["found"] == 1
+    # The prepared data claims a state the database does not have: caught.
+    second["assessments"][2]["in_dossier"] = True
+    first["dossier_submissions"] = 0
+    assert _failed(verify(data=data, writes=[], since=timezone.now())) == {
+        "dossier items = successful adds",
+        "dossiers submitted = successful submits",
+    }
