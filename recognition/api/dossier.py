@@ -22,8 +22,8 @@ from core.http import AuthedRequest
 from recognition.exceptions import DossierError
 from recognition.models import Assessment, Dossier, DossierStatus, Indicator
 from recognition.selectors.dossier import (
+    dossier_item,
     dossier_item_page,
-    dossier_items,
     dossiers_for_user,
     get_dossier_for_user,
     get_item,
@@ -325,7 +325,7 @@ def _item_for_write(request: AuthedRequest, public_id: str, assessment_id: str) 
 
 def _item_out(item: Assessment) -> Assessment:
     """The item as the list shows it (evidence count, missing-evidence flag)."""
-    return dossier_items(Dossier(pk=item.dossier_id)).get(pk=item.pk)
+    return dossier_item(item)
 
 
 @router.post(

@@ -195,10 +195,26 @@ def dossier_item_page(dossier: Dossier, number: Any, per_page: int) -> Page:
     return page
 
 
+#: One item is fetched without joining the five subject tables: for a single row
+#: PostgreSQL spends ~10 ms planning that join (the subject then loads by its key).
+ITEM_RELATED: tuple[str, ...] = ("registration", "criteria_set", "unit")
+
+
+def dossier_item(item: Assessment) -> Assessment:
+    """``item`` reloaded as a row of :func:`dossier_items` (evidence count and
+    missing-evidence flag), without the subject joins (``ITEM_RELATED``)."""
+    return (
+        Assessment.objects.filter(dossier_id=item.dossier_id, pk=item.pk)
+        .select_related("registration", "unit")
+        .annotate(evidence_count=Count("evidence"), missing_evidence=missing_evidence_q())
+        .get()
+    )
+
+
 def get_item(dossier: Dossier, public_id: Any) -> Assessment:
     item = (
         Assessment.objects.filter(dossier=dossier, public_id=parse_public_id(public_id))
-        .select_related(*SUBJECT_RELATED, "criteria_set", "unit")
+        .select_related(*ITEM_RELATED)
         .first()
     )
     if item is None:
@@ -218,7 +234,7 @@ def get_review_item_for_user(user: Any, public_id: Any) -> Assessment:
             public_id=parse_public_id(public_id),
             dossier__in=dossiers_for_user(user).values("pk"),
         )
-        .select_related(*SUBJECT_RELATED, "criteria_set", "unit", "dossier")
+        .select_related(*ITEM_RELATED, "dossier")
         .first()
     )
     if item is None:
@@ -298,12 +314,14 @@ def dossier_events(dossier: Dossier) -> QuerySet[AuditEvent]:
         .annotate(event_id=_public_id_text())
         .values("event_id")
     )
+    events = AuditEvent.objects.filter(tenant_id=dossier.tenant_id).order_by()
+    own = events.filter(object_type="recognition.dossier", object_id=str(dossier.public_id))
+    of_items = events.filter(object_type="recognition.assessment", object_id__in=item_ids)
+    # A UNION of the two index lookups, not an OR: with the OR PostgreSQL reads
+    # every assessment event of the tenant and filters them (10 ms at 40,000
+    # events, growing with the audit log), or walks the time index backwards.
     return (
-        AuditEvent.objects.filter(tenant_id=dossier.tenant_id)
-        .filter(
-            Q(object_type="recognition.dossier", object_id=str(dossier.public_id))
-            | Q(object_type="recognition.assessment", object_id__in=item_ids)
-        )
+        AuditEvent.objects.filter(pk__in=own.values("pk").union(of_items.values("pk"), all=True))
         .select_related("actor")
         .order_by("created_at", "pk")
     )
