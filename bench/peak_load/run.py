@@ -348,6 +348,11 @@ def main() -> int:
     data = prepare.credentials(
         tenant=tenant, wards=args.users, reviewers=args.reviewers, viewers=args.viewers, year=year
     )
+    # Fresh planner statistics, as autovacuum keeps them on a live server: the
+    # prepare has just rewritten the year's rows, and stale estimates (e.g. one
+    # row where the audit log holds 30,000 of a kind) give plans no server runs.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     if WORK.exists():
         shutil.rmtree(WORK)
     WORK.mkdir(parents=True)
