@@ -204,7 +204,7 @@ def dossier_item(item: Assessment) -> Assessment:
     """``item`` reloaded as a row of :func:`dossier_items` (evidence count and
     missing-evidence flag), without the subject joins (``ITEM_RELATED``)."""
     return (
-        Assessment.objects.filter(dossier_id=item.dossier_id, pk=item.pk)
+        Assessment.objects.filter(pk=item.pk, dossier__isnull=False)
         .select_related("registration", "unit")
         .annotate(evidence_count=Count("evidence"), missing_evidence=missing_evidence_q())
         .get()
