@@ -395,15 +395,18 @@ def reset_cycle(*, tenant: Any, wards: int, year: int) -> dict[str, int]:
     return counts
 
 
-def head_start(*, tenant: Any, wards: int, year: int, done: int, submitted_every: int) -> dict:
+def head_start(
+    *, tenant: Any, wards: int, year: int, done: int | tuple[int, int], submitted_every: int
+) -> dict:
     """The deadline week rather than the campaign's first day.
 
     The plans in ``shared/seeds`` give wards weeks to assess their households
     before the dossier deadline, so at the peak most of a ward's households are
     already self-assessed and the officials are finishing the last ones. Here,
     through the services and as each ward's own official: the first ``done``
-    assessments of every ward are scored (every indicator), completed and added
-    to the ward's dossier; every ``submitted_every``-th ward (0: none) has done
+    assessments of every ward (``(low, high)``: a number drawn per ward, as wards
+    are at different stages and so do not all submit in the same minute) are
+    scored (every indicator), completed and added to the ward's dossier; every ``submitted_every``-th ward (0: none) has done
     all of them and submitted its dossier, so the reviewers have work from the
     first second. ``done=0, submitted_every=0`` leaves the cycle as reset.
     Each ward is one transaction."""
@@ -418,7 +421,8 @@ def head_start(*, tenant: Any, wards: int, year: int, done: int, submitted_every
     from units.models import AdministrativeUnit
 
     started = time.perf_counter()
-    if not done and not submitted_every:
+    low, high = done if isinstance(done, tuple) else (done, done)
+    if not high and not submitted_every:
         return {"assessed": 0, "submitted": 0}
     rng = random.Random(year)
     city = AdministrativeUnit.objects.get(tenant=tenant, depth=0)
@@ -444,7 +448,7 @@ def head_start(*, tenant: Any, wards: int, year: int, done: int, submitted_every
                 .select_related("criteria_set", "unit", "registration")
                 .order_by("pk")
             )
-            for assessment in mine if submit else mine[:done]:
+            for assessment in mine if submit else mine[: rng.randint(low, high)]:
                 values = {
                     str(score.indicator.public_id): rng.randint(
                         0, int(score.indicator.max_points or 0)

@@ -38,6 +38,42 @@ def _stats(rows: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     }
 
 
+def minutes(
+    requests: list[dict[str, Any]], writes: list[dict[str, Any]], first: float
+) -> list[dict[str, Any]]:
+    """The run minute by minute (from the first request): requests per second,
+    p95 of page views and of saves, and the submits and approvals done in it, so
+    the busiest minute shows beside the whole run's figures."""
+    rows: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"page": [], "save": [], "requests": 0, "submits": 0, "approvals": 0}
+    )
+    for r in requests:
+        row = rows[int((r["t"] - first) // 60)]
+        row["requests"] += 1
+        group = r["name"].split(":", 1)[0]
+        if group in ("page", "save"):
+            row[group].append(r["ms"])
+    for w in writes:
+        if w["kind"] in ("submit", "approve") and w["t"] >= first:
+            rows[int((w["t"] - first) // 60)][
+                "submits" if w["kind"] == "submit" else "approvals"
+            ] += 1
+    end = max((r["t"] for r in requests), default=first)
+    return [
+        {
+            "minute": m + 1,
+            # The last minute may be short: its rate is over the time it lasted.
+            "rps": round(row["requests"] / max(1.0, min(60.0, end - first - 60 * m)), 1),
+            "page_p95_ms": round(percentile(row["page"], 0.95), 1),
+            "save_p95_ms": round(percentile(row["save"], 0.95), 1),
+            "submits": row["submits"],
+            "approvals": row["approvals"],
+        }
+        for m, row in sorted(rows.items())
+        if row["requests"]
+    ]
+
+
 def figures(
     *,
     requests: list[dict[str, Any]],
@@ -92,6 +128,7 @@ def figures(
         "steady_window_s": round(steady_s, 1),
         "groups": groups,
         "kinds": names,
+        "minutes": minutes(requests, writes, first),
         "writes": {
             "saves": kinds["save"],
             "completions": kinds["complete"],
@@ -124,6 +161,13 @@ def print_report(result: dict[str, Any]) -> None:
         f"viewers, spawn {a['spawn_rate']:g}/s, {a['duration']} s, think time "
         f"{a['think_min']:g}–{a['think_max']:g} s; prepare {env['prepare_seconds']} s"
     )
+    if a.get("done") or a.get("submitted_every"):
+        low, high = a.get("done") or (0, 0)
+        print(
+            f"deadline week: {low}–{high} of each ward's 6 households done before the run, "
+            f"every {a.get('submitted_every')}th ward's dossier already sent "
+            f"({env['prepared'].get('assessed', 0)} done, {env['prepared'].get('submitted', 0)} sent)"
+        )
     print(
         f"{result['requests']:,} requests in {result['seconds']} s, {result['failures']} failed; "
         f"{result['rps_overall']} req/s overall, {result['rps_sustained']} req/s sustained "
@@ -146,6 +190,22 @@ def print_report(result: dict[str, Any]) -> None:
     print("-" * len(header))
     for name, s in result["kinds"].items():
         line(name, s)
+    per_minute = result.get("minutes") or []
+    if len(per_minute) > 1:
+        print("\nminute by minute (p95 in ms):")
+        print(
+            f"{'minute':>6} {'req/s':>6} {'pages':>6} {'saves':>6} {'submits':>8} {'approvals':>9}"
+        )
+        for m in per_minute:
+            print(
+                f"{m['minute']:>6} {m['rps']:>6.1f} {m['page_p95_ms']:>6.0f} "
+                f"{m['save_p95_ms']:>6.0f} {m['submits']:>8} {m['approvals']:>9}"
+            )
+        busiest = max(per_minute, key=lambda m: m["rps"])
+        print(
+            f"busiest minute: {busiest['minute']} at {busiest['rps']} req/s, pages p95 "
+            f"{busiest['page_p95_ms']:.0f} ms, saves p95 {busiest['save_p95_ms']:.0f} ms"
+        )
     w = result["writes"]
     print(
         f"\nwrites: {w['saves']} saves, {w['completions']} completions, {w['items_added']} items "

@@ -279,6 +279,15 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def _done_range(text: str) -> tuple[int, int]:
+    """``--done``: "4" or "2-5" (each ward draws its number in the range)."""
+    low, _sep, high = text.partition("-")
+    bounds = (int(low), int(high or low))
+    if not 0 <= bounds[0] <= bounds[1] <= 6:
+        raise argparse.ArgumentTypeError("between 0 and 6, e.g. 4 or 2-5")
+    return bounds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=500, help="ward officials (one per ward)")
@@ -293,9 +302,10 @@ def main() -> int:
     parser.add_argument("--think-max", type=float, default=5.0)
     parser.add_argument(
         "--done",
-        type=int,
-        default=4,
-        help="assessments per ward already done and in the dossier (of 6; 0: the first day)",
+        type=_done_range,
+        default=(2, 5),
+        help="assessments per ward already done and in the dossier, of 6: N or LOW-HIGH "
+        "(drawn per ward; 0: the first day)",
     )
     parser.add_argument(
         "--submitted-every",

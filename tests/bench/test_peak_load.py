@@ -185,3 +185,34 @@ def test_head_start_is_the_deadline_week_and_verify_counts_it(db: None) -> None:
         "dossier items = successful adds",
         "dossiers submitted = successful submits",
     }
+
+
+def test_minute_by_minute_figures() -> None:
+    """The report's per-minute rows: requests per second, p95 per group, and the
+    submits and approvals of each minute (the busiest minute is read from them)."""
+    from report import minutes
+
+    requests = [
+        {"t": 100.0 + i, "name": "page: dossier", "ms": float(i), "status": 200, "ok": True}
+        for i in range(60)
+    ] + [{"t": 170.0, "name": "save: submit dossier", "ms": 400.0, "status": 200, "ok": True}]
+    writes = [{"kind": "submit", "t": 170.5}, {"kind": "approve", "t": 171.0}]
+    rows = minutes(requests, writes, first=100.0)
+    assert rows == [
+        {
+            "minute": 1,
+            "rps": 1.0,
+            "page_p95_ms": 56.0,
+            "save_p95_ms": 0.0,
+            "submits": 0,
+            "approvals": 0,
+        },
+        {
+            "minute": 2,
+            "rps": 0.1,
+            "page_p95_ms": 0.0,
+            "save_p95_ms": 400.0,
+            "submits": 1,
+            "approvals": 1,
+        },
+    ]
