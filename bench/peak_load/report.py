@@ -161,13 +161,20 @@ def print_report(result: dict[str, Any]) -> None:
         f"viewers, spawn {a['spawn_rate']:g}/s, {a['duration']} s, think time "
         f"{a['think_min']:g}–{a['think_max']:g} s; prepare {env['prepare_seconds']} s"
     )
-    if a.get("done") or a.get("submitted_every"):
-        low, high = a.get("done") or (0, 0)
+    low, high = a.get("done") or (0, 0)
+    if high or a.get("submitted_every"):
+        sent = (
+            f"every {a['submitted_every']}th ward's dossier already sent"
+            if a.get("submitted_every")
+            else "no dossier sent yet"
+        )
         print(
             f"deadline week: {low}–{high} of each ward's 6 households done before the run, "
-            f"every {a.get('submitted_every')}th ward's dossier already sent "
-            f"({env['prepared'].get('assessed', 0)} done, {env['prepared'].get('submitted', 0)} sent)"
+            f"{sent} ({env['prepared'].get('assessed', 0)} done, "
+            f"{env['prepared'].get('submitted', 0)} sent)"
         )
+    elif "done" in a:
+        print("the campaign's first day: nothing done before the run")
     print(
         f"{result['requests']:,} requests in {result['seconds']} s, {result['failures']} failed; "
         f"{result['rps_overall']} req/s overall, {result['rps_sustained']} req/s sustained "

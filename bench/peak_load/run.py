@@ -2,8 +2,8 @@
 submitting, reviewers approving and the dashboard read, all at once.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xhht_bench_load make bench-load
-    DATABASE_URL=... .venv/bin/python bench/peak_load/run.py --users 500 --duration 180 \\
-        --spawn-rate 50 --workers 5
+    DATABASE_URL=... .venv/bin/python bench/peak_load/run.py --users 500 --duration 600 \\
+        --spawn-rate 10 --workers 5 --think-min 10 --think-max 30 --done 2-5 --submitted-every 5
 
 1. Creates and migrates the database; prepares the city ``bench-peak`` (built
    once, then reused) and starts the year's family cycle afresh (``prepare.py``).
@@ -293,13 +293,14 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=500, help="ward officials (one per ward)")
     parser.add_argument("--reviewers", type=int, default=15)
     parser.add_argument("--viewers", type=int, default=3, help="steering viewers")
-    parser.add_argument("--duration", type=int, default=180, help="seconds of load")
-    parser.add_argument("--spawn-rate", type=float, default=50)
+    parser.add_argument("--duration", type=int, default=600, help="seconds of load")
+    parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--threads", type=int, default=1, help="> 1: gthread workers")
     parser.add_argument("--conn-max-age", type=int, default=60)
-    parser.add_argument("--think-min", type=float, default=1.0)
-    parser.add_argument("--think-max", type=float, default=5.0)
+    # A person between two actions (reading, typing ten scores): 10–30 s.
+    parser.add_argument("--think-min", type=float, default=10.0)
+    parser.add_argument("--think-max", type=float, default=30.0)
     parser.add_argument(
         "--done",
         type=_done_range,
