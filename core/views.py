@@ -64,7 +64,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
             {"code": "server_error", "detail": _("The system could not complete your request.")},
             status=500,
         )
-    return HttpResponseServerError(render_to_string("500.html"))
+    # The shared bare layout (no user menu, no query): the request may have failed
+    # anywhere. The reference lets support find the logged error.
+    context = {
+        "message": _(
+            "The system could not complete your request. The error has been recorded; "
+            "please try again in a few minutes."
+        ),
+        "request_id": getattr(request, "request_id", ""),
+    }
+    return HttpResponseServerError(render_to_string("500.html", context))
 
 
 @login_required

@@ -70,7 +70,12 @@ def test_a_real_bug_is_still_a_500(cast, login, monkeypatch) -> None:
     client = login(cast.ward_official)
     client.raise_request_exception = False
     monkeypatch.setattr(units.views, "units_for_user", _raise(ZeroDivisionError()))
-    assert client.get(reverse("units:browser"), {"q": "Bến"}).status_code == 500
+    page = client.get(reverse("units:browser"), {"q": "Bến"})
+    assert page.status_code == 500
+    html = page.content.decode()
+    assert 'lang="vi"' in html and "Lỗi 500" in html  # the bare layout, in Vietnamese
+    assert "Hệ thống không thể hoàn tất yêu cầu của bạn" in html
+    assert f"<code>{page['X-Request-ID']}</code>" in html  # the reference to quote
     monkeypatch.setattr(units.api, "units_for_user", _raise(ZeroDivisionError()))
     response = client.get("/api/v1/units")
     assert response.status_code == 500 and response.json()["code"] == "server_error"
